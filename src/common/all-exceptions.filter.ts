@@ -1,0 +1,47 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, UnauthorizedException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+
+/** A bearer token failed any check; which one is never said (RFC 6750 §3.1). */
+export class InvalidTokenException extends UnauthorizedException {
+  constructor() {
+    super('Invalid or expired token');
+  }
+}
+
+interface ErrorBody {
+  statusCode: number;
+  message: string | string[];
+  error?: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * Every error leaves in Nest's shape `{ statusCode, message, error }`; anything that is not an
+ * HttpException is logged and answered as a bare 500, never with its message, stack or SQL.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    let body: ErrorBody;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      body =
+        typeof response === 'string'
+          ? { statusCode: status, message: response }
+          : { statusCode: status, ...(response as Omit<ErrorBody, 'statusCode'>) };
+      body.error ??= STATUS_CODES[status];
+      if (exception instanceof InvalidTokenException) {
+        void reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+      }
+    } else {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      body = { statusCode: 500, message: 'Internal server error', error: STATUS_CODES[500] };
+    }
+    void reply.status(body.statusCode).send(body);
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigurationError, validateEnvironment } from './environment.js';
+
+describe('validateEnvironment', () => {
+  it('fills every documented default when nothing is set', () => {
+    const env = validateEnvironment({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      KEYS_DIR: './keys',
+      JWT_ACCESS_TTL: 900,
+      JWT_REFRESH_TTL: 604800,
+      JWT_ISSUER: 'todo-api',
+      JWT_AUDIENCE: 'todo-api',
+      BCRYPT_ROUNDS: 12,
+      AUTH_RATE_LIMIT: 10,
+      AUTH_RATE_TTL: 60,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('parses numbers and keeps a valid database url', () => {
+    const env = validateEnvironment({ PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/app', BCRYPT_ROUNDS: '4' });
+    expect(env.PORT).toBe(8080);
+    expect(env.BCRYPT_ROUNDS).toBe(4);
+    expect(env.DATABASE_URL).toBe('postgres://u:p@db:5432/app');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['JWT_ACCESS_TTL', '15m'],
+    ['BCRYPT_ROUNDS', '3'],
+    ['DATABASE_URL', 'mysql://x@y/z'],
+    ['AUTH_RATE_LIMIT', '0'],
+    ['NODE_ENV', 'staging'],
+  ])('refuses %s=%s with one line that names the variable', (name, value) => {
+    let error: unknown;
+    try {
+      validateEnvironment({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const message = (error as Error).message;
+    expect(message).toContain(name);
+    expect(message).not.toContain('\n');
+  });
+});

@@ -1,0 +1,133 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  validateSync,
+} from 'class-validator';
+import type { ConfigService } from '@nestjs/config';
+
+/** Anything but plain digits stays a string and fails `@IsInt`: `15m` or `1e3` is not a number of seconds. */
+const ToInt = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value,
+  );
+
+/** What an unset (or empty) variable means. */
+const DEFAULTS = {
+  NODE_ENV: 'development',
+  PORT: '3000',
+  EMBEDDED_PG_PORT: '54329',
+  KEYS_DIR: './keys',
+  JWT_ACCESS_TTL: '900',
+  JWT_REFRESH_TTL: '604800',
+  JWT_ISSUER: 'todo-api',
+  JWT_AUDIENCE: 'todo-api',
+  BCRYPT_ROUNDS: '12',
+  AUTH_RATE_LIMIT: '10',
+  AUTH_RATE_TTL: '60',
+  LOG_LEVEL: 'info',
+} satisfies Partial<Record<keyof Environment, string>>;
+
+/** Every variable the service reads, declared once and validated at start-up (API.md, Configuration). */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test';
+
+  @ToInt()
+  @IsInt({ message: 'must be an integer from 1 to 65535' })
+  @Min(1, { message: 'must be an integer from 1 to 65535' })
+  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  PORT: number;
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/[^\s/]+\/[^\s/?]+(\?\S*)?$/, {
+    message: 'must look like postgres://user:pass@host:5432/db',
+  })
+  DATABASE_URL?: string;
+
+  @ToInt()
+  @IsInt({ message: 'must be an integer from 1 to 65535' })
+  @Min(1, { message: 'must be an integer from 1 to 65535' })
+  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  EMBEDDED_PG_PORT: number;
+
+  @IsString()
+  @IsNotEmpty()
+  KEYS_DIR: string;
+
+  @ToInt()
+  @IsInt({ message: 'must be a whole number of seconds from 60 to 86400' })
+  @Min(60, { message: 'must be a whole number of seconds from 60 to 86400' })
+  @Max(86_400, { message: 'must be a whole number of seconds from 60 to 86400' })
+  JWT_ACCESS_TTL: number;
+
+  @ToInt()
+  @IsInt({ message: 'must be a whole number of seconds from 300 to 31536000' })
+  @Min(300, { message: 'must be a whole number of seconds from 300 to 31536000' })
+  @Max(31_536_000, { message: 'must be a whole number of seconds from 300 to 31536000' })
+  JWT_REFRESH_TTL: number;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  JWT_ISSUER: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  JWT_AUDIENCE: string;
+
+  @ToInt()
+  @IsInt({ message: 'must be an integer from 4 to 16' })
+  @Min(4, { message: 'must be an integer from 4 to 16' })
+  @Max(16, { message: 'must be an integer from 4 to 16' })
+  BCRYPT_ROUNDS: number;
+
+  @ToInt()
+  @IsInt({ message: 'must be a positive integer' })
+  @Min(1, { message: 'must be a positive integer' })
+  AUTH_RATE_LIMIT: number;
+
+  @ToInt()
+  @IsInt({ message: 'must be a positive whole number of seconds' })
+  @Min(1, { message: 'must be a positive whole number of seconds' })
+  AUTH_RATE_TTL: number;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/**
+ * Validates the raw environment. The error is a single line that names every
+ * offending variable, e.g. `Invalid configuration: PORT must be an integer from 1 to 65535`.
+ */
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const known = new Set<string>([...Object.keys(DEFAULTS), 'DATABASE_URL']);
+  const given = Object.fromEntries(
+    Object.entries(raw).filter(([name, value]) => known.has(name) && value !== undefined && value !== ''),
+  );
+  const env = plainToInstance(Environment, { ...DEFAULTS, ...given });
+  const errors = validateSync(env, { whitelist: false, skipMissingProperties: false });
+  if (errors.length > 0) {
+    const problems = errors.map((e) => {
+      const messages = Object.values(e.constraints ?? {}).map((m) => m.replace(new RegExp(`^${e.property} `), ''));
+      return `${e.property} ${[...new Set(messages)].join(', ')}`;
+    });
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return env;
+}
+
+/** Typed configuration access: `config.get('PORT', { infer: true })` is a number. */
+export type AppConfig = ConfigService<Environment, true>;

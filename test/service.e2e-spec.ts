@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createTestApp } from './support/app.js';
+
+describe('service', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('reports healthy when the database answers', async () => {
+    const res = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(res.body).toMatchObject({ status: 'ok', database: 'up' });
+  });
+
+  it('sends security headers and no X-Powered-By', async () => {
+    const res = await request(app.getHttpServer()).get('/health');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toBeDefined();
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it('serves Swagger UI and an OpenAPI 3 document with a bearer scheme', async () => {
+    await request(app.getHttpServer()).get('/docs').expect(200).expect('content-type', /html/);
+    const res = await request(app.getHttpServer()).get('/docs-json').expect(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    expect(Object.values(res.body.components.securitySchemes)).toContainEqual(
+      expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    );
+    expect(res.body.paths['/health']).toBeDefined();
+  });
+
+  it('answers malformed JSON with a 400 in Nest’s error shape, no internals', async () => {
+    const res = await request(app.getHttpServer())
+      .post('/auth/login')
+      .set('content-type', 'application/json')
+      .send('{"email": ')
+      .expect(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(JSON.stringify(res.body)).not.toMatch(/stack|at .*\.js/);
+  });
+
+  it('refuses a body over 100 kB with a 413', async () => {
+    const res = await request(app.getHttpServer())
+      .post('/auth/login')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(110 * 1024) }))
+      .expect(413);
+    expect(res.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+  });
+
+  it('answers an unknown route with a 404 in Nest’s shape', async () => {
+    const res = await request(app.getHttpServer()).get('/nope').expect(404);
+    expect(res.body).toMatchObject({ statusCode: 404 });
+  });
+});
+
+describe('health with the database down', () => {
+  it('answers 503 when the database does not', async () => {
+    const app = await createTestApp();
+    try {
+      // Closing the pool is the database going away as far as this instance can tell.
+      const { DataSource } = await import('typeorm');
+      await app.get(DataSource).destroy();
+      const res = await request(app.getHttpServer()).get('/health').expect(503);
+      expect(res.body).toMatchObject({ status: 'error', database: 'down' });
+    } finally {
+      await app.close().catch(() => undefined);
+    }
+  });
+});
