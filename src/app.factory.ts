@@ -28,6 +28,8 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
+    // Throw instead of exiting, so main.ts prints one clear line and tests see the error.
+    abortOnError: false,
   });
 
   const fastify = app.getHttpAdapter().getInstance();

@@ -33,7 +33,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       body =
         typeof response === 'string'
           ? { statusCode: status, message: response }
-          : { statusCode: status, ...(response as Omit<ErrorBody, 'statusCode'>) };
+          : ({ statusCode: status, ...response } as ErrorBody);
       body.error ??= STATUS_CODES[status];
       if (exception instanceof InvalidTokenException) {
         void reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');

@@ -1,0 +1,66 @@
+# syntax=docker/dockerfile:1
+#
+# Todo API image: NestJS 12 (ESM, Fastify) on Node 22, multi-stage.
+#
+#   docker build -t todo-api .
+#   docker run --rm -p 3000:3000 \
+#     -e DATABASE_URL=postgres://user:pass@host:5432/db \
+#     -v "$PWD/keys:/app/keys:ro" todo-api
+#
+# Keys: the image never contains key material (.dockerignore drops *.pem). Mount a directory holding
+# access-private.pem, access-public.pem, refresh-private.pem and refresh-public.pem at /app/keys
+# (KEYS_DIR). With NODE_ENV=production the service refuses to start without them; it never generates
+# keys in the container. The files must be readable by the `node` user (uid 1000).
+#
+# Database: DATABASE_URL must always be set in the container. The embedded-postgres fallback (used only
+# when DATABASE_URL is unset) is for local development; its platform binaries are optional
+# dependencies and are left out of the runtime image (--omit=optional), saving about 60 MB.
+
+ARG NODE_VERSION=22
+
+# ---- base: Node + npm 11 (the node:22 image ships npm 10; npm 11 honours package.json "allowScripts",
+#      which approves the bcrypt and esbuild install scripts. npm 10 ignores the field and runs every
+#      script, which would also work.)
+FROM node:${NODE_VERSION}-bookworm-slim AS base
+ARG NPM_VERSION=11.19.1
+RUN npm install -g "npm@${NPM_VERSION}" --no-audit --no-fund \
+ && npm cache clean --force
+WORKDIR /app
+
+# ---- deps: every dependency (dev included) exactly as the lockfile says
+FROM base AS deps
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+# ---- build: nest build -> dist/
+FROM deps AS build
+COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- prod-deps: runtime dependencies only (bcrypt loads its prebuilt linux glibc binary, no compiler needed)
+FROM base AS prod-deps
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
+ && npm cache clean --force
+
+# ---- runtime
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    KEYS_DIR=/app/keys
+WORKDIR /app
+# Application files stay owned by root (read-only to the service user).
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# package.json carries "type": "module", which dist/*.js needs to load as ESM.
+COPY package.json ./
+# Mount point for the keys (see the top of this file); empty in the image.
+RUN mkdir -p /app/keys && chown node:node /app/keys
+USER node
+EXPOSE 3000
+# No curl in slim images: probe /health with Node's fetch. 200 only when the database answers.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# main.ts handles SIGTERM itself (drains in-flight requests), so node can run as PID 1.
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,143 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BEARER } from '../common/swagger.js';
+import type { Environment } from '../config/environment.js';
+import { SignupResponseDto } from '../users/dto/user-profile.dto.js';
+import { AuthService } from './auth.service.js';
+import { type AuthUser, CurrentUser } from './decorators/current-user.decorator.js';
+import { Public } from './decorators/public.decorator.js';
+import { LoginDto, RefreshDto, SessionDto, SignupDto, TokenPairDto } from './dto/auth.dto.js';
+import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
+import { RefreshTokenGuard } from './guards/token.guards.js';
+import { clearRefreshCookie, setRefreshCookie } from './refresh-cookie.js';
+import { type Device, SessionsService } from './sessions/sessions.service.js';
+import type { RefreshClaims, TokenPair } from './tokens/token.service.js';
+
+const MAX_USER_AGENT = 512;
+
+export function deviceOf(request: FastifyRequest): Device {
+  const userAgent = request.headers['user-agent'];
+  return { userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null, ip: request.ip ?? null };
+}
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  private readonly secureCookie: boolean;
+
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.secureCookie = config.get('NODE_ENV', { infer: true }) === 'production';
+  }
+
+  @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @Post('signup')
+  @ApiOperation({ summary: 'Create an account' })
+  @ApiCreatedResponse({ type: SignupResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid email, password (8-72 bytes, no NUL) or name; unknown fields.' })
+  @ApiConflictResponse({ description: 'The email is taken (case-insensitive).' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After.' })
+  signup(@Body() dto: SignupDto): Promise<SignupResponseDto> {
+    return this.auth.signup(dto);
+  }
+
+  @Public()
+  @UseGuards(AuthThrottlerGuard)
+  @Post('login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Log in: opens a session, returns a token pair and sets the refresh_token cookie' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiBadRequestResponse({ description: 'Invalid body.' })
+  @ApiUnauthorizedResponse({ description: 'Invalid email or password.' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After.' })
+  async login(@Body() dto: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenPair> {
+    return this.withCookie(reply, await this.auth.login(dto, deviceOf(request)));
+  }
+
+  @Public()
+  @UseGuards(AuthThrottlerGuard, RefreshTokenGuard)
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Trade a refresh token (body or refresh_token cookie) for a new pair',
+    description: 'The presented token is spent. Presenting a spent token again revokes its whole session.',
+  })
+  @ApiBody({ type: RefreshDto, required: false })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiUnauthorizedResponse({ description: 'Invalid, expired, revoked or already spent refresh token.' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After.' })
+  async refresh(
+    @CurrentUser() claims: unknown,
+    @Body() _body: RefreshDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenPair> {
+    return this.withCookie(reply, await this.auth.refresh(claims as RefreshClaims));
+  }
+
+  @ApiBearerAuth(BEARER)
+  @Post('logout')
+  @HttpCode(204)
+  @ApiOperation({ summary: "End this session: its access and refresh tokens stop working at once" })
+  @ApiNoContentResponse({ description: 'Logged out; the cookie is cleared.' })
+  @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
+  async logout(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.sessions.revoke(user.sessionId, user.userId);
+    clearRefreshCookie(reply, this.secureCookie);
+  }
+
+  @ApiBearerAuth(BEARER)
+  @Post('logout-all')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End every session of this user' })
+  @ApiNoContentResponse({ description: 'Every session revoked; the cookie is cleared.' })
+  @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
+  async logoutAll(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.sessions.revokeAll(user.userId);
+    clearRefreshCookie(reply, this.secureCookie);
+  }
+
+  @ApiBearerAuth(BEARER)
+  @Get('sessions')
+  @ApiOperation({ summary: "This user's active sessions" })
+  @ApiOkResponse({ type: SessionDto, isArray: true })
+  @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
+  listSessions(@CurrentUser() user: AuthUser): Promise<SessionDto[]> {
+    return this.sessions.listActive(user.userId, user.sessionId);
+  }
+
+  @ApiBearerAuth(BEARER)
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'End one of your sessions (another device, or this one)' })
+  @ApiNoContentResponse({ description: 'Revoked.' })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID.' })
+  @ApiNotFoundResponse({ description: 'No active session of yours has this id.' })
+  @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
+  async deleteSession(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe({ version: undefined })) id: string): Promise<void> {
+    await this.sessions.revokeOrThrow(id, user.userId);
+  }
+
+  private withCookie(reply: FastifyReply, pair: TokenPair): TokenPair {
+    setRefreshCookie(reply, pair.refreshToken, pair.refreshExpiresIn, this.secureCookie);
+    return pair;
+  }
+}

@@ -1,0 +1,69 @@
+import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { QueryFailedError, Repository } from 'typeorm';
+import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import type { SignupResponseDto } from '../users/dto/user-profile.dto.js';
+import { User } from '../users/entities/user.entity.js';
+import type { LoginDto, SignupDto } from './dto/auth.dto.js';
+import { newTokenHash, PasswordService } from './password.service.js';
+import { type Device, SessionsService } from './sessions/sessions.service.js';
+import { customKeyMatches, type RefreshClaims, type TokenPair, TokenService } from './tokens/token.service.js';
+
+const UNIQUE_VIOLATION = '23505';
+
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION;
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly tokens: TokenService,
+  ) {}
+
+  /** The unique index on the normalised email decides races: exactly one concurrent signup wins. */
+  async signup(dto: SignupDto): Promise<SignupResponseDto> {
+    const passwordHash = await this.passwords.hash(dto.password);
+    try {
+      const [user] = (await this.users
+        .createQueryBuilder()
+        .insert()
+        .values({ email: dto.email, name: dto.name ?? null, passwordHash, tokenHash: newTokenHash() })
+        .returning(['id', 'email', 'name', 'createdAt'])
+        .execute()
+        .then((result) => result.raw)) as { id: string; email: string; name: string | null; created_at: Date }[];
+      return { id: user.id, email: user.email, name: user.name, createdAt: user.created_at.toISOString() };
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('Email is already registered');
+      throw error;
+    }
+  }
+
+  /** Unknown email and wrong password fail alike: same body, one bcrypt compare each. */
+  async login(dto: LoginDto, device: Device): Promise<TokenPair> {
+    const user = await this.users.findOne({
+      where: { email: dto.email },
+      select: { id: true, passwordHash: true, tokenHash: true },
+    });
+    const valid = await this.passwords.verify(dto.password, user?.passwordHash);
+    if (!user || !valid) throw new UnauthorizedException('Invalid email or password');
+    const session = await this.sessions.open(user.id, device);
+    return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash);
+  }
+
+  /** Spends a verified refresh token and returns the session's next pair. */
+  async refresh(claims: RefreshClaims): Promise<TokenPair> {
+    const user = await this.users.findOne({ where: { id: claims.sub }, select: { id: true, tokenHash: true } });
+    // A password change redrew tokenHash: every refresh token issued before it stops here.
+    if (!user || !customKeyMatches(claims.key, claims.sub, user.tokenHash)) throw new InvalidTokenException();
+    const nextJti = await this.sessions.rotate(claims.sid, claims.sub, claims.jti);
+    if (!nextJti) {
+      await this.sessions.revokeOnReuse(claims.sid, claims.sub, claims.jti);
+      throw new InvalidTokenException();
+    }
+    return this.tokens.issuePair(claims.sub, claims.sid, nextJti, user.tokenHash);
+  }
+}

@@ -1,0 +1,79 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsPassword } from './password.validator.js';
+
+const normaliseEmail = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
+
+export class SignupDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254, description: 'Trimmed and stored lower-case.' })
+  @normaliseEmail()
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @IsPassword()
+  password: string;
+
+  @ApiPropertyOptional({ example: 'Ada Lovelace', maxLength: 100, nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  name?: string | null;
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @normaliseEmail()
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @IsPassword()
+  password: string;
+}
+
+export class RefreshDto {
+  @ApiPropertyOptional({ description: 'The refresh token; may instead come in the `refresh_token` cookie.' })
+  @IsOptional()
+  @IsString()
+  refreshToken?: string;
+}
+
+export class TokenPairDto {
+  @ApiProperty({ description: 'RS256 JWT for `Authorization: Bearer`.' })
+  accessToken: string;
+  @ApiProperty({ description: 'RS256 JWT for POST /auth/refresh; single use.' })
+  refreshToken: string;
+  @ApiProperty({ example: 'Bearer' })
+  tokenType: 'Bearer';
+  @ApiProperty({ example: 900, description: 'Access token lifetime in seconds.' })
+  expiresIn: number;
+  @ApiProperty({ example: 604800, description: 'Refresh token lifetime in seconds.' })
+  refreshExpiresIn: number;
+}
+
+export class SessionDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+  @ApiProperty({ format: 'date-time' })
+  lastUsedAt: string;
+  @ApiProperty({ format: 'date-time' })
+  expiresAt: string;
+  @ApiProperty({ nullable: true, type: String, example: 'Mozilla/5.0' })
+  userAgent: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '203.0.113.7' })
+  ip: string | null;
+  @ApiProperty({ description: 'Whether this is the session of the token making the request.' })
+  current: boolean;
+}
+
+export class JwksDto {
+  @ApiProperty({
+    example: [{ kty: 'RSA', use: 'sig', alg: 'RS256', kid: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs', n: '…', e: 'AQAB' }],
+  })
+  keys: Record<string, string>[];
+}

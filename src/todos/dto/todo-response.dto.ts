@@ -1,0 +1,39 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** A todo as the API shows it: never the owner. */
+export class TodoDto {
+  @ApiProperty({ format: 'uuid', example: '6f1c2d4e-8a9b-4c3d-9e7f-1a2b3c4d5e6f' })
+  id: string;
+
+  @ApiProperty({ example: 'Renew passport' })
+  title: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Photo booth at the post office first' })
+  description: string | null;
+
+  @ApiProperty({ example: false })
+  completed: boolean;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2030-01-31T17:00:00.000Z' })
+  dueAt: string | null;
+
+  @ApiProperty({ format: 'date-time', example: '2026-05-04T09:15:00.000Z' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-05-04T09:15:00.000Z' })
+  updatedAt: string;
+}
+
+export class TodoPageDto {
+  @ApiProperty({ type: [TodoDto], description: 'Newest first.' })
+  items: TodoDto[];
+
+  @ApiProperty({ description: 'Todos matching the filter, across all pages.', example: 42 })
+  total: number;
+
+  @ApiProperty({ example: 1 })
+  page: number;
+
+  @ApiProperty({ example: 20 })
+  limit: number;
+}

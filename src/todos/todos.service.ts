@@ -1,0 +1,146 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { QueryFailedError, type Repository } from 'typeorm';
+import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import type { CreateTodoDto } from './dto/create-todo.dto.js';
+import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
+import type { TodoDto, TodoPageDto } from './dto/todo-response.dto.js';
+import type { UpdateTodoDto } from './dto/update-todo.dto.js';
+import { Todo } from './entities/todo.entity.js';
+
+interface TodoRow {
+  id: string;
+  title: string;
+  description: string | null;
+  completed: boolean;
+  due_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'id, title, description, completed, due_at, created_at, updated_at';
+
+// One statement returns the page and the total (served by the (user_id, created_at DESC, id DESC) index).
+// Two fixed texts rather than `$n IS NULL OR ...`, so each gets its own plain plan.
+const LIST = `SELECT ${COLUMNS}, count(*) OVER () AS total FROM todos
+  WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`;
+const LIST_BY_COMPLETED = `SELECT ${COLUMNS}, count(*) OVER () AS total FROM todos
+  WHERE user_id = $1 AND completed = $4 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`;
+const COUNT = `SELECT count(*) AS total FROM todos WHERE user_id = $1`;
+const COUNT_BY_COMPLETED = `SELECT count(*) AS total FROM todos WHERE user_id = $1 AND completed = $2`;
+
+const INSERT = `INSERT INTO todos (user_id, title, description, completed, due_at)
+  VALUES ($1, $2, $3, $4, $5::timestamptz) RETURNING ${COLUMNS}`;
+// Ownership is part of every statement: another user's todo and an unknown one both match no row.
+const FIND = `SELECT ${COLUMNS} FROM todos WHERE id = $1 AND user_id = $2`;
+const DELETE = `DELETE FROM todos WHERE id = $1 AND user_id = $2`;
+
+/** The patchable fields, their columns and parameter types: the only identifiers an UPDATE is built from. */
+const PATCHABLE = [
+  ['title', 'title', 'varchar'],
+  ['description', 'description', 'varchar'],
+  ['completed', 'completed', 'boolean'],
+  ['dueAt', 'due_at', 'timestamptz'],
+] as const satisfies ReadonlyArray<readonly [keyof UpdateTodoDto, string, string]>;
+
+const FOREIGN_KEY_VIOLATION = '23503';
+
+@Injectable()
+export class TodosService {
+  constructor(@InjectRepository(Todo) private readonly todos: Repository<Todo>) {}
+
+  async create(userId: string, dto: CreateTodoDto): Promise<TodoDto> {
+    try {
+      const [row] = await this.todos.query<TodoRow[]>(INSERT, [
+        userId,
+        dto.title,
+        dto.description ?? null,
+        dto.completed ?? false,
+        toTimestamp(dto.dueAt),
+      ]);
+      return toDto(row);
+    } catch (error) {
+      // The user was deleted after the guard let this token through: it no longer speaks for anyone.
+      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
+        throw new InvalidTokenException();
+      }
+      throw error;
+    }
+  }
+
+  async list(userId: string, query: ListTodosQueryDto): Promise<TodoPageDto> {
+    const { page, limit } = query;
+    const offset = (page - 1) * limit;
+    const completed = query.completed === undefined ? undefined : query.completed === 'true';
+    const rows = await this.todos.query<(TodoRow & { total: string })[]>(
+      completed === undefined ? LIST : LIST_BY_COMPLETED,
+      completed === undefined ? [userId, limit, offset] : [userId, limit, offset, completed],
+    );
+    let total: number;
+    if (rows.length > 0) {
+      total = Number(rows[0].total);
+    } else if (offset === 0) {
+      total = 0;
+    } else {
+      // Past the last page the window has no row to ride on; only then is a second statement needed.
+      const [count] = await this.todos.query<{ total: string }[]>(
+        completed === undefined ? COUNT : COUNT_BY_COMPLETED,
+        completed === undefined ? [userId] : [userId, completed],
+      );
+      total = Number(count.total);
+    }
+    return { items: rows.map(toDto), total, page, limit };
+  }
+
+  async findOne(userId: string, id: string): Promise<TodoDto> {
+    const [row] = await this.todos.query<TodoRow[]>(FIND, [id, userId]);
+    if (!row) throw new NotFoundException('Todo not found');
+    return toDto(row);
+  }
+
+  async update(userId: string, id: string, dto: UpdateTodoDto): Promise<TodoDto> {
+    const params: unknown[] = [id, userId];
+    const columns: string[] = [];
+    const values: string[] = [];
+    for (const [field, column, type] of PATCHABLE) {
+      const value = dto[field];
+      if (value === undefined) continue;
+      params.push(field === 'dueAt' ? toTimestamp(value as string | null) : value);
+      columns.push(column);
+      values.push(`$${params.length}::${type}`);
+    }
+    if (columns.length === 0) return this.findOne(userId, id);
+
+    // updated_at moves only when a value really changes; the old values are what the SET expressions see.
+    const sql = `UPDATE todos SET ${columns.map((column, i) => `${column} = ${values[i]}`).join(', ')},
+      updated_at = CASE WHEN ROW(${columns.join(', ')}) IS DISTINCT FROM ROW(${values.join(', ')}) THEN now() ELSE updated_at END
+      WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`;
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [[row]] = await this.todos.query<[TodoRow[], number]>(sql, params);
+    if (!row) throw new NotFoundException('Todo not found');
+    return toDto(row);
+  }
+
+  async remove(userId: string, id: string): Promise<void> {
+    // TypeORM answers a DELETE with [rows, affected].
+    const [, affected] = await this.todos.query<[unknown[], number]>(DELETE, [id, userId]);
+    if (affected === 0) throw new NotFoundException('Todo not found');
+  }
+}
+
+/** Validated RFC 3339 in, UTC ISO out: Postgres parses exactly what JavaScript understood. */
+function toTimestamp(value: string | null | undefined): string | null {
+  return value == null ? null : new Date(value).toISOString();
+}
+
+function toDto(row: TodoRow): TodoDto {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    completed: row.completed,
+    dueAt: row.due_at === null ? null : row.due_at.toISOString(),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}

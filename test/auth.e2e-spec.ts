@@ -1,0 +1,344 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { JwtService } from '@nestjs/jwt';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
+import { KeyStore } from '../src/auth/tokens/key-store.js';
+import { createTestApp } from './support/app.js';
+
+const jwt = new JwtService({});
+const decode = (token: string) => jwt.decode<{ header: Record<string, unknown>; payload: Record<string, unknown> }>(token, { complete: true });
+const INVALID_TOKEN = 'Bearer error="invalid_token"';
+
+let counter = 0;
+const newEmail = () => `auth-${process.pid}-${Date.now()}-${counter++}@example.com`;
+const PASSWORD = 'correct horse battery';
+
+describe('auth', () => {
+  let app: NestFastifyApplication;
+  let http: ReturnType<NestFastifyApplication['getHttpServer']>;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+    http = app.getHttpServer();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  async function signup(email = newEmail(), password = PASSWORD) {
+    const res = await request(http).post('/auth/signup').send({ email, password }).expect(201);
+    return { id: res.body.id as string, email, password };
+  }
+  async function login(email: string, password = PASSWORD, userAgent = 'jest') {
+    const res = await request(http).post('/auth/login').set('user-agent', userAgent).send({ email, password }).expect(200);
+    return res.body as { accessToken: string; refreshToken: string };
+  }
+  const me = (token: string) => request(http).get('/users/me').set('authorization', `Bearer ${token}`);
+  const refresh = (refreshToken: string) => request(http).post('/auth/refresh').send({ refreshToken });
+
+  describe('signup', () => {
+    it('creates an account with a normalised email and returns no secrets', async () => {
+      const res = await request(http)
+        .post('/auth/signup')
+        .send({ email: '  Ada.Lovelace+X@Example.COM ', password: PASSWORD, name: 'Ada' })
+        .expect(201);
+      expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'email', 'id', 'name']);
+      expect(res.body).toMatchObject({ email: 'ada.lovelace+x@example.com', name: 'Ada' });
+      expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
+    });
+
+    it('refuses an email that is taken, whatever its case', async () => {
+      const { email } = await signup();
+      const res = await request(http).post('/auth/signup').send({ email: email.toUpperCase(), password: PASSWORD }).expect(409);
+      expect(res.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
+    });
+
+    it.each([
+      ['an invalid email', { email: 'not-an-email', password: PASSWORD }],
+      ['an email over 254 characters', { email: `${'a'.repeat(250)}@example.com`, password: PASSWORD }],
+      ['a password under 8 bytes', { email: 'x@example.com', password: 'short' }],
+      ['a password over 72 bytes (multi-byte: 37 characters, 74 bytes)', { email: 'x@example.com', password: 'é'.repeat(37) }],
+      ['a password with a NUL character', { email: 'x@example.com', password: 'abcd\u0000efgh' }],
+      ['a non-string password', { email: 'x@example.com', password: 12345678 }],
+      ['an unknown field', { email: 'x@example.com', password: PASSWORD, role: 'admin' }],
+      ['a missing password', { email: 'x@example.com' }],
+    ])('answers 400 to %s', async (_name, body) => {
+      const res = await request(http).post('/auth/signup').send(body).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(res.body.message).toEqual(expect.anything());
+    });
+
+    it('accepts a password of exactly 72 bytes', async () => {
+      await signup(newEmail(), 'é'.repeat(36));
+    });
+
+    it('lets exactly one of 20 concurrent signups with one email win; the rest are 409, never 500', async () => {
+      const email = newEmail();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => request(http).post('/auth/signup').send({ email, password: PASSWORD })),
+      );
+      const statuses = results.map((r) => r.status).sort();
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(19);
+    });
+  });
+
+  describe('login', () => {
+    it('returns a token pair with the documented claims and a hardened refresh cookie', async () => {
+      const { id, email } = await signup();
+      const res = await request(http).post('/auth/login').send({ email, password: PASSWORD }).expect(200);
+      expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800 });
+
+      const access = decode(res.body.accessToken);
+      expect(access.header).toMatchObject({ alg: 'RS256', kid: expect.any(String) });
+      expect(access.payload).toMatchObject({ sub: id, typ: 'access', iss: 'todo-api', aud: 'todo-api' });
+      expect(Object.keys(access.payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'typ']);
+      expect((access.payload.exp as number) - (access.payload.iat as number)).toBe(900);
+
+      const refreshClaims = decode(res.body.refreshToken);
+      expect(refreshClaims.header.kid).not.toBe(access.header.kid);
+      expect(refreshClaims.payload).toMatchObject({ sub: id, sid: access.payload.sid, typ: 'refresh', key: expect.any(String) });
+      expect((refreshClaims.payload.exp as number) - (refreshClaims.payload.iat as number)).toBe(604800);
+
+      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('refresh_token='));
+      expect(cookie).toBeDefined();
+      expect(cookie).toContain(`refresh_token=${res.body.refreshToken}`);
+      expect(cookie).toMatch(/HttpOnly/i);
+      expect(cookie).toMatch(/SameSite=Strict/i);
+      expect(cookie).toMatch(/Path=\/auth/);
+      await me(res.body.accessToken).expect(200);
+    });
+
+    it('answers an unknown email and a wrong password with the same 401 body', async () => {
+      const { email } = await signup();
+      const wrong = await request(http).post('/auth/login').send({ email, password: 'wrong password' }).expect(401);
+      const unknown = await request(http).post('/auth/login').send({ email: newEmail(), password: PASSWORD }).expect(401);
+      expect(wrong.body).toEqual(unknown.body);
+      expect(wrong.body).toEqual({ statusCode: 401, message: 'Invalid email or password', error: 'Unauthorized' });
+      await login(email);
+    });
+
+    it('answers 400 to a malformed body', async () => {
+      await request(http).post('/auth/login').send({ email: 'nope', password: PASSWORD }).expect(400);
+      await request(http).post('/auth/login').send({ email: 'a@example.com' }).expect(400);
+    });
+  });
+
+  describe('access tokens', () => {
+    it.each([
+      ['no token', undefined],
+      ['a malformed token', 'Bearer not.a.jwt'],
+      ['another scheme', 'Basic dXNlcjpwYXNz'],
+    ])('refuse %s with 401, WWW-Authenticate and a message that names no check', async (_name, header) => {
+      const req = request(http).get('/users/me');
+      const res = await (header ? req.set('authorization', header) : req).expect(401);
+      expect(res.headers['www-authenticate']).toBe(INVALID_TOKEN);
+      expect(res.body).toEqual({ statusCode: 401, message: 'Invalid or expired token', error: 'Unauthorized' });
+    });
+
+    it('refuse a refresh token used as an access token, and an expired one signed with the real key', async () => {
+      const { email } = await signup();
+      const pair = await login(email);
+      const res = await me(pair.refreshToken).expect(401);
+      expect(res.headers['www-authenticate']).toBe(INVALID_TOKEN);
+
+      const keys = await KeyStore.load({ KEYS_DIR: process.env.KEYS_DIR!, NODE_ENV: 'test' });
+      const claims = decode(pair.accessToken).payload;
+      const expired = jwt.sign(
+        { ...claims, iat: Math.floor(Date.now() / 1000) - 1000, exp: Math.floor(Date.now() / 1000) - 1 },
+        { privateKey: keys.access.privateKey as never, algorithm: 'RS256', keyid: keys.access.kid },
+      );
+      await me(expired).expect(401);
+      await me(pair.accessToken).expect(200);
+    });
+  });
+
+  describe('refresh', () => {
+    it('rotates: a new pair for the same session, the presented token spent', async () => {
+      const { email } = await signup();
+      const first = await login(email);
+      const res = await refresh(first.refreshToken).expect(200);
+      expect(res.body.refreshToken).not.toBe(first.refreshToken);
+      expect(decode(res.body.accessToken).payload.sid).toBe(decode(first.accessToken).payload.sid);
+      await me(res.body.accessToken).expect(200);
+      await refresh(res.body.refreshToken).expect(200);
+    });
+
+    it('treats a spent token presented again as reuse: 401 and the whole session is revoked', async () => {
+      const { email } = await signup();
+      const first = await login(email);
+      const second = (await refresh(first.refreshToken).expect(200)).body;
+      const reuse = await refresh(first.refreshToken).expect(401);
+      expect(reuse.headers['www-authenticate']).toBe(INVALID_TOKEN);
+      // The legitimate-looking newer pair dies with the session.
+      await refresh(second.refreshToken).expect(401);
+      await me(second.accessToken).expect(401);
+      await me(first.accessToken).expect(401);
+    });
+
+    it('lets at most one of 10 concurrent refreshes with one token succeed', async () => {
+      const { email } = await signup();
+      const pair = await login(email);
+      const results = await Promise.all(Array.from({ length: 10 }, () => refresh(pair.refreshToken)));
+      const ok = results.filter((r) => r.status === 200);
+      expect(ok.length).toBeLessThanOrEqual(1);
+      expect(results.every((r) => r.status === 200 || r.status === 401)).toBe(true);
+    });
+
+    it('works from the cookie alone and sets the next cookie', async () => {
+      const { email } = await signup();
+      const pair = await login(email);
+      const res = await request(http).post('/auth/refresh').set('cookie', `refresh_token=${pair.refreshToken}`).expect(200);
+      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('refresh_token='));
+      expect(cookie).toContain(`refresh_token=${res.body.refreshToken}`);
+      await me(res.body.accessToken).expect(200);
+    });
+
+    it('refuses no token, garbage and an access token', async () => {
+      const { email } = await signup();
+      const pair = await login(email);
+      await request(http).post('/auth/refresh').send({}).expect(401);
+      await refresh('garbage').expect(401);
+      await refresh(pair.accessToken).expect(401);
+      await refresh(pair.refreshToken).expect(200);
+    });
+  });
+
+  describe('logout', () => {
+    it('ends this session at once: access and refresh tokens stop working, the cookie is cleared', async () => {
+      const { email } = await signup();
+      const pair = await login(email);
+      const other = await login(email);
+      await me(pair.accessToken).expect(200);
+      const res = await request(http).post('/auth/logout').set('authorization', `Bearer ${pair.accessToken}`).expect(204);
+      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('refresh_token='));
+      expect(cookie).toMatch(/refresh_token=;|Max-Age=0|Expires=Thu, 01 Jan 1970/);
+      await me(pair.accessToken).expect(401);
+      await refresh(pair.refreshToken).expect(401);
+      await me(other.accessToken).expect(200);
+    });
+
+    it('logout-all ends every session of the user and no one else’s', async () => {
+      const { email } = await signup();
+      const a = await login(email);
+      const b = await login(email);
+      const stranger = await login((await signup()).email);
+      await request(http).post('/auth/logout-all').set('authorization', `Bearer ${a.accessToken}`).expect(204);
+      await me(a.accessToken).expect(401);
+      await me(b.accessToken).expect(401);
+      await refresh(b.refreshToken).expect(401);
+      await me(stranger.accessToken).expect(200);
+    });
+
+    it('needs an access token', async () => {
+      await request(http).post('/auth/logout').expect(401);
+      await request(http).post('/auth/logout-all').expect(401);
+    });
+  });
+
+  describe('sessions', () => {
+    it('lists active sessions with the current one marked, and revokes another device', async () => {
+      const { email } = await signup();
+      const phone = await login(email, PASSWORD, 'phone');
+      const laptop = await login(email, PASSWORD, 'laptop');
+      const res = await request(http).get('/auth/sessions').set('authorization', `Bearer ${laptop.accessToken}`).expect(200);
+      expect(res.body).toHaveLength(2);
+      for (const s of res.body) {
+        expect(Object.keys(s).sort()).toEqual(['createdAt', 'current', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+      }
+      const current = res.body.find((s: { current: boolean }) => s.current);
+      expect(current).toMatchObject({ id: decode(laptop.accessToken).payload.sid, userAgent: 'laptop' });
+      const phoneSid = decode(phone.accessToken).payload.sid as string;
+
+      await request(http).delete(`/auth/sessions/${phoneSid}`).set('authorization', `Bearer ${laptop.accessToken}`).expect(204);
+      await me(phone.accessToken).expect(401);
+      await refresh(phone.refreshToken).expect(401);
+      const after = await request(http).get('/auth/sessions').set('authorization', `Bearer ${laptop.accessToken}`).expect(200);
+      expect(after.body.map((s: { id: string }) => s.id)).toEqual([current.id]);
+    });
+
+    it('answers 404 for another user’s or an unknown session, 400 for a malformed id', async () => {
+      const mine = await login((await signup()).email);
+      const theirs = await login((await signup()).email);
+      const theirSid = decode(theirs.accessToken).payload.sid as string;
+      const auth = { authorization: `Bearer ${mine.accessToken}` };
+      await request(http).delete(`/auth/sessions/${theirSid}`).set(auth).expect(404);
+      await me(theirs.accessToken).expect(200);
+      await request(http).delete('/auth/sessions/00000000-0000-4000-8000-000000000000').set(auth).expect(404);
+      await request(http).delete('/auth/sessions/not-a-uuid').set(auth).expect(400);
+    });
+  });
+
+  describe('users', () => {
+    it('shows and updates the profile without secrets', async () => {
+      const { id, email } = await signup();
+      const { accessToken } = await login(email);
+      const res = await me(accessToken).expect(200);
+      expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'updatedAt']);
+      expect(res.body).toMatchObject({ id, email, name: null });
+      const auth = { authorization: `Bearer ${accessToken}` };
+      const patched = await request(http).patch('/users/me').set(auth).send({ name: 'Grace' }).expect(200);
+      expect(patched.body).toMatchObject({ id, name: 'Grace' });
+      await request(http).patch('/users/me').set(auth).send({ name: 'x'.repeat(101) }).expect(400);
+      await request(http).patch('/users/me').set(auth).send({ email: 'new@example.com' }).expect(400);
+      await request(http).patch('/users/me').set(auth).send({ passwordHash: 'x' }).expect(400);
+      expect((await me(accessToken).expect(200)).body).toMatchObject({ email, name: 'Grace' });
+    });
+
+    it('changes the password: a new pair here, every other session and earlier refresh token dead', async () => {
+      const { email } = await signup();
+      const here = await login(email, PASSWORD, 'here');
+      const elsewhere = await login(email, PASSWORD, 'elsewhere');
+      const auth = { authorization: `Bearer ${here.accessToken}` };
+
+      await request(http).post('/users/me/password').set(auth).send({ currentPassword: 'wrong password', newPassword: 'new password 1' }).expect(403);
+      await request(http).post('/users/me/password').set(auth).send({ currentPassword: PASSWORD, newPassword: 'short' }).expect(400);
+      await me(elsewhere.accessToken).expect(200);
+
+      const res = await request(http).post('/users/me/password').set(auth).send({ currentPassword: PASSWORD, newPassword: 'new password 1' }).expect(200);
+      expect(res.body).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String), refreshToken: expect.any(String) });
+      await me(res.body.accessToken).expect(200);
+      await me(elsewhere.accessToken).expect(401);
+      await refresh(elsewhere.refreshToken).expect(401);
+      await refresh(here.refreshToken).expect(401);
+      await request(http).post('/auth/login').send({ email, password: PASSWORD }).expect(401);
+      await login(email, 'new password 1');
+      await refresh(res.body.refreshToken).expect(200);
+    });
+
+    it('deletes the account only with the right password; then nothing of it works', async () => {
+      const { email } = await signup();
+      const pair = await login(email);
+      const auth = { authorization: `Bearer ${pair.accessToken}` };
+      await request(http).delete('/users/me').set(auth).send({ password: 'wrong password' }).expect(403);
+      await me(pair.accessToken).expect(200);
+      await request(http).delete('/users/me').set(auth).send({ password: PASSWORD }).expect(204);
+      await me(pair.accessToken).expect(401);
+      await refresh(pair.refreshToken).expect(401);
+      await request(http).post('/auth/login').send({ email, password: PASSWORD }).expect(401);
+    });
+  });
+
+  describe('JWKS', () => {
+    it('publishes the access keys (public parts only, RFC 7638 kids) with a max-age', async () => {
+      const { email } = await signup();
+      const pair = await login(email);
+      const res = await request(http).get('/.well-known/jwks.json').expect(200);
+      expect(res.headers['cache-control']).toMatch(/max-age=\d+/);
+      const kids = res.body.keys.map((k: { kid: string }) => k.kid);
+      expect(kids).toContain(decode(pair.accessToken).header.kid);
+      expect(kids).not.toContain(decode(pair.refreshToken).header.kid);
+      for (const key of res.body.keys) {
+        expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+      }
+      const { calculateJwkThumbprint } = await import('jose');
+      expect(await calculateJwkThumbprint(res.body.keys[0])).toBe(res.body.keys[0].kid);
+      const privatePem = readFileSync(join(process.env.KEYS_DIR!, 'access-private.pem'), 'utf8');
+      expect(createPrivateKey(privatePem).asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+    });
+  });
+});
