@@ -9,7 +9,11 @@ import { KeyStore } from '../src/auth/tokens/key-store.js';
 import { createTestApp } from './support/app.js';
 
 const jwt = new JwtService({});
-const decode = (token: string) => jwt.decode<{ header: Record<string, unknown>; payload: Record<string, unknown> }>(token, { complete: true });
+interface DecodedJwt {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+const decode = (token: string) => jwt.decode(token, { complete: true }) as unknown as DecodedJwt;
 const INVALID_TOKEN = 'Bearer error="invalid_token"';
 
 let counter = 0;

