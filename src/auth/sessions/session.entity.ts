@@ -22,7 +22,7 @@ export class Session {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
-  @Column({ name: 'last_used_at', type: 'timestamptz' })
+  @Column({ name: 'last_used_at', type: 'timestamptz', default: () => 'now()' })
   lastUsedAt: Date;
 
   @Column({ name: 'expires_at', type: 'timestamptz' })

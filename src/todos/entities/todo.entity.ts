@@ -1,7 +1,10 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, type Relation } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, type Relation } from 'typeorm';
 import { User } from '../../users/entities/user.entity.js';
 
-// The list index (user_id, created_at DESC, id DESC) lives in the migration: TypeORM cannot express its order.
+// The list index is (user_id, created_at DESC, id DESC); TypeORM cannot express its order, so the
+// migration owns it and `synchronize: false` keeps migration:generate from rewriting it.
+@Index('todos_user_id_created_at_idx', { synchronize: false })
+@Check('todos_title_not_empty', 'char_length(title) >= 1')
 @Entity({ name: 'todos' })
 export class Todo {
   @PrimaryGeneratedColumn('uuid')

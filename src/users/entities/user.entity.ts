@@ -1,5 +1,6 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
+@Check('users_email_normalised', 'email = lower(btrim(email))')
 @Entity({ name: 'users' })
 export class User {
   @PrimaryGeneratedColumn('uuid')
