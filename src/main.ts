@@ -38,7 +38,13 @@ async function bootstrap() {
   await app.listen({ port: env.PORT, host: '0.0.0.0' });
 }
 
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '28P01', '3D000']);
+
 bootstrap().catch((error: unknown) => {
-  console.error(`Startup failed: ${error instanceof Error ? error.message : String(error)}`);
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string } | undefined)?.code;
+  console.error(
+    code && NETWORK_ERRORS.has(code) ? `Startup failed: cannot use the database (after retrying): ${message}` : `Startup failed: ${message}`,
+  );
   process.exit(1);
 });
