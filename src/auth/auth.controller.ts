@@ -1,5 +1,4 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -16,7 +15,6 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BEARER } from '../common/swagger.js';
-import type { Environment } from '../config/environment.js';
 import { SignupResponseDto } from '../users/dto/user-profile.dto.js';
 import { AuthService } from './auth.service.js';
 import { type AuthUser, CurrentUser } from './decorators/current-user.decorator.js';
@@ -24,7 +22,7 @@ import { Public } from './decorators/public.decorator.js';
 import { LoginDto, RefreshDto, SessionDto, SignupDto, TokenPairDto } from './dto/auth.dto.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import { RefreshTokenGuard } from './guards/token.guards.js';
-import { clearRefreshCookie, setRefreshCookie } from './refresh-cookie.js';
+import { RefreshCookie } from './refresh-cookie.js';
 import { type Device, SessionsService } from './sessions/sessions.service.js';
 import type { RefreshClaims, TokenPair } from './tokens/token.service.js';
 
@@ -38,15 +36,11 @@ export function deviceOf(request: FastifyRequest): Device {
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  private readonly secureCookie: boolean;
-
   constructor(
     private readonly auth: AuthService,
     private readonly sessions: SessionsService,
-    config: ConfigService<Environment, true>,
-  ) {
-    this.secureCookie = config.get('NODE_ENV', { infer: true }) === 'production';
-  }
+    private readonly cookie: RefreshCookie,
+  ) {}
 
   @Public()
   @UseGuards(AuthThrottlerGuard)
@@ -70,7 +64,7 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'Invalid email or password.' })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After.' })
   async login(@Body() dto: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenPair> {
-    return this.withCookie(reply, await this.auth.login(dto, deviceOf(request)));
+    return this.cookie.set(reply, await this.auth.login(dto, deviceOf(request)));
   }
 
   @Public()
@@ -90,7 +84,7 @@ export class AuthController {
     @Body() _body: RefreshDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenPair> {
-    return this.withCookie(reply, await this.auth.refresh(claims as RefreshClaims));
+    return this.cookie.set(reply, await this.auth.refresh(claims as RefreshClaims));
   }
 
   @ApiBearerAuth(BEARER)
@@ -101,7 +95,7 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
   async logout(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.sessions.revoke(user.sessionId, user.userId);
-    clearRefreshCookie(reply, this.secureCookie);
+    this.cookie.clear(reply);
   }
 
   @ApiBearerAuth(BEARER)
@@ -112,7 +106,7 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
   async logoutAll(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.sessions.revokeAll(user.userId);
-    clearRefreshCookie(reply, this.secureCookie);
+    this.cookie.clear(reply);
   }
 
   @ApiBearerAuth(BEARER)
@@ -134,10 +128,5 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
   async deleteSession(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe({ version: undefined })) id: string): Promise<void> {
     await this.sessions.revokeOrThrow(id, user.userId);
-  }
-
-  private withCookie(reply: FastifyReply, pair: TokenPair): TokenPair {
-    setRefreshCookie(reply, pair.refreshToken, pair.refreshExpiresIn, this.secureCookie);
-    return pair;
   }
 }

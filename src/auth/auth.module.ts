@@ -13,6 +13,7 @@ import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import { AccessTokenGuard, RefreshTokenGuard } from './guards/token.guards.js';
 import { JwksController } from './jwks.controller.js';
 import { PasswordService } from './password.service.js';
+import { RefreshCookie } from './refresh-cookie.js';
 import { SessionStateCache } from './sessions/session-state.cache.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { AccessTokenStrategy } from './strategies/access-token.strategy.js';
@@ -55,8 +56,9 @@ import { TokenService } from './tokens/token.service.js';
     RefreshTokenStrategy,
     RefreshTokenGuard,
     AuthThrottlerGuard,
+    RefreshCookie,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
-  exports: [TokenService, PasswordService, SessionsService],
+  exports: [TokenService, PasswordService, SessionsService, RefreshCookie],
 })
 export class AuthModule {}

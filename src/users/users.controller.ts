@@ -1,5 +1,4 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -15,10 +14,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { deviceOf } from '../auth/auth.controller.js';
 import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator.js';
 import { TokenPairDto } from '../auth/dto/auth.dto.js';
-import { clearRefreshCookie, setRefreshCookie } from '../auth/refresh-cookie.js';
+import { RefreshCookie } from '../auth/refresh-cookie.js';
 import type { TokenPair } from '../auth/tokens/token.service.js';
 import { BEARER } from '../common/swagger.js';
-import type { Environment } from '../config/environment.js';
 import { UserProfileDto } from './dto/user-profile.dto.js';
 import { ChangePasswordDto, DeleteAccountDto, UpdateProfileDto } from './dto/users.dto.js';
 import { UsersService } from './users.service.js';
@@ -28,14 +26,10 @@ import { UsersService } from './users.service.js';
 @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
 @Controller('users/me')
 export class UsersController {
-  private readonly secureCookie: boolean;
-
   constructor(
     private readonly users: UsersService,
-    config: ConfigService<Environment, true>,
-  ) {
-    this.secureCookie = config.get('NODE_ENV', { infer: true }) === 'production';
-  }
+    private readonly cookie: RefreshCookie,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Your profile' })
@@ -68,9 +62,7 @@ export class UsersController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenPair> {
-    const pair = await this.users.changePassword(user.userId, dto, deviceOf(request));
-    setRefreshCookie(reply, pair.refreshToken, pair.refreshExpiresIn, this.secureCookie);
-    return pair;
+    return this.cookie.set(reply, await this.users.changePassword(user.userId, dto, deviceOf(request)));
   }
 
   @Delete()
@@ -84,6 +76,6 @@ export class UsersController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     await this.users.deleteAccount(user.userId, dto.password);
-    clearRefreshCookie(reply, this.secureCookie);
+    this.cookie.clear(reply);
   }
 }

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsPassword } from './password.validator.js';
@@ -23,16 +23,7 @@ export class SignupDto {
   name?: string | null;
 }
 
-export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @normaliseEmail()
-  @IsEmail({}, { message: 'email must be a valid email address' })
-  @MaxLength(254)
-  email: string;
-
-  @IsPassword()
-  password: string;
-}
+export class LoginDto extends PickType(SignupDto, ['email', 'password'] as const) {}
 
 export class RefreshDto {
   @ApiPropertyOptional({ description: 'The refresh token; may instead come in the `refresh_token` cookie.' })

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import type { User } from '../entities/user.entity.js';
 
 /** What a client may see of a user: never `passwordHash` or `tokenHash`. */
@@ -25,13 +25,4 @@ export class UserProfileDto {
   }
 }
 
-export class SignupResponseDto {
-  @ApiProperty({ format: 'uuid' })
-  id: string;
-  @ApiProperty({ example: 'ada@example.com' })
-  email: string;
-  @ApiProperty({ nullable: true, type: String, example: 'Ada Lovelace' })
-  name: string | null;
-  @ApiProperty({ format: 'date-time' })
-  createdAt: string;
-}
+export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt'] as const) {}
