@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import type { SignupResponseDto } from '../users/dto/user-profile.dto.js';
+import { Sql, type Statement } from '../database/sql.js';
 import { User } from '../users/entities/user.entity.js';
 import type { LoginDto, SignupDto } from './dto/auth.dto.js';
 import { newTokenHash, PasswordService } from './password.service.js';
@@ -10,6 +11,10 @@ import { type Device, SessionsService } from './sessions/sessions.service.js';
 import { customKeyMatches, type RefreshClaims, type TokenPair, TokenService } from './tokens/token.service.js';
 
 const UNIQUE_VIOLATION = '23505';
+const CREDENTIALS_BY_EMAIL: Statement = {
+  name: 'user_credentials',
+  text: 'SELECT id, password_hash, token_hash FROM users WHERE email = $1',
+};
 
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION;
@@ -19,6 +24,7 @@ export function isUniqueViolation(error: unknown): boolean {
 export class AuthService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly sql: Sql,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
@@ -44,26 +50,27 @@ export class AuthService {
 
   /** Unknown email and wrong password fail alike: same body, one bcrypt compare each. */
   async login(dto: LoginDto, device: Device): Promise<TokenPair> {
-    const user = await this.users.findOne({
-      where: { email: dto.email },
-      select: { id: true, passwordHash: true, tokenHash: true },
-    });
-    const valid = await this.passwords.verify(dto.password, user?.passwordHash);
+    const user = await this.sql.row<{ id: string; password_hash: string; token_hash: string }>(CREDENTIALS_BY_EMAIL, [dto.email]);
+    const valid = await this.passwords.verify(dto.password, user?.password_hash);
     if (!user || !valid) throw new UnauthorizedException('Invalid email or password');
     const session = await this.sessions.open(user.id, device);
-    return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash);
+    return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.token_hash);
   }
 
   /** Spends a verified refresh token and returns the session's next pair. */
   async refresh(claims: RefreshClaims): Promise<TokenPair> {
-    const user = await this.users.findOne({ where: { id: claims.sub }, select: { id: true, tokenHash: true } });
-    // A password change redrew tokenHash: every refresh token issued before it stops here.
-    if (!user || !customKeyMatches(claims.key, claims.sub, user.tokenHash)) throw new InvalidTokenException();
-    const nextJti = await this.sessions.rotate(claims.sid, claims.sub, claims.jti);
-    if (!nextJti) {
+    const rotated = await this.sessions.rotate(claims.sid, claims.sub, claims.jti);
+    if (!rotated) {
       await this.sessions.revokeOnReuse(claims.sid, claims.sub, claims.jti);
       throw new InvalidTokenException();
     }
-    return this.tokens.issuePair(claims.sub, claims.sid, nextJti, user.tokenHash);
+    // The custom key must match the user's current tokenHash. A password change redraws it and
+    // revokes every session in the same transaction, so a token from before it finds no live
+    // session above; a mismatch on a live one means the token or the database was tampered with.
+    if (!customKeyMatches(claims.key, claims.sub, rotated.tokenHash)) {
+      await this.sessions.revoke(claims.sid, claims.sub);
+      throw new InvalidTokenException();
+    }
+    return this.tokens.issuePair(claims.sub, claims.sid, rotated.nextJti, rotated.tokenHash);
   }
 }

@@ -1,10 +1,14 @@
-import { Logger, Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Environment } from '../config/environment.js';
 import { dataSourceOptions } from './data-source.js';
+import { Sql } from './sql.js';
 
+@Global()
 @Module({
+  providers: [Sql],
+  exports: [Sql],
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [ConfigService],

@@ -1,3 +1,6 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
 type Runner = Pick<DataSource | EntityManager, 'query'>;
@@ -6,4 +9,33 @@ type Runner = Pick<DataSource | EntityManager, 'query'>;
 export async function modifyReturning<T>(runner: Runner, sql: string, parameters: unknown[]): Promise<T[]> {
   const [rows] = (await runner.query(sql, parameters)) as [T[], number];
   return rows;
+}
+
+/** A statement run often enough to be worth preparing once per connection. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+/**
+ * Hot-path statements straight on TypeORM's own connection pool (one pool, one set of settings):
+ * no query builder, no query runner per call, and each named statement is parsed and planned once
+ * per connection. Transactions and everything else go through TypeORM.
+ */
+@Injectable()
+export class Sql {
+  private readonly pool: pg.Pool;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    this.pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
+  }
+
+  async rows<T>(statement: Statement, values: unknown[]): Promise<T[]> {
+    const result = await this.pool.query<T & pg.QueryResultRow>({ ...statement, values });
+    return result.rows;
+  }
+
+  async row<T>(statement: Statement, values: unknown[]): Promise<T | undefined> {
+    return (await this.rows<T>(statement, values))[0];
+  }
 }

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import { QueryFailedError } from 'typeorm';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { Sql, type Statement } from '../database/sql.js';
 import { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import { Todo } from './entities/todo.entity.js';
 import { TodosService } from './todos.service.js';
@@ -35,7 +36,18 @@ describe('TodosService', () => {
   beforeEach(async () => {
     sql = jest.fn();
     const moduleRef = await Test.createTestingModule({
-      providers: [TodosService, { provide: getRepositoryToken(Todo), useValue: { query: sql } }],
+      providers: [
+        TodosService,
+        { provide: getRepositoryToken(Todo), useValue: { query: sql } },
+        // Named statements and TypeORM queries land on the same mock, by SQL text.
+        {
+          provide: Sql,
+          useValue: {
+            rows: (statement: Statement, values: unknown[]) => sql(statement.text, values),
+            row: async (statement: Statement, values: unknown[]) => ((await sql(statement.text, values)) as unknown[])[0],
+          },
+        },
+      ],
     }).compile();
     service = moduleRef.get(TodosService);
   });
@@ -182,15 +194,15 @@ describe('TodosService', () => {
 
   describe('remove', () => {
     it('deletes by id and owner in one statement', async () => {
-      sql.mockResolvedValueOnce([[], 1]);
+      sql.mockResolvedValueOnce([{ id: TODO }]);
       await expect(service.remove(USER, TODO)).resolves.toBeUndefined();
       const [text, params] = sql.mock.calls[0];
-      expect(text).toBe('DELETE FROM todos WHERE id = $1 AND user_id = $2');
+      expect(text).toBe('DELETE FROM todos WHERE id = $1 AND user_id = $2 RETURNING id');
       expect(params).toEqual([TODO, USER]);
     });
 
     it('answers 404 when nothing of the caller’s was deleted', async () => {
-      sql.mockResolvedValueOnce([[], 0]);
+      sql.mockResolvedValueOnce([]);
       await expect(service.remove(USER, TODO)).rejects.toBeInstanceOf(NotFoundException);
     });
   });

@@ -1,7 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { modifyReturning, Sql, type Statement } from '../database/sql.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto, TodoPageDto } from './dto/todo-response.dto.js';
@@ -22,18 +23,30 @@ const COLUMNS = 'id, title, description, completed, due_at, created_at, updated_
 
 // One statement returns the page and the total (served by the (user_id, created_at DESC, id DESC) index).
 // Two fixed texts rather than `$n IS NULL OR ...`, so each gets its own plain plan.
-const LIST = `SELECT ${COLUMNS}, count(*) OVER () AS total FROM todos
-  WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`;
-const LIST_BY_COMPLETED = `SELECT ${COLUMNS}, count(*) OVER () AS total FROM todos
-  WHERE user_id = $1 AND completed = $4 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`;
-const COUNT = `SELECT count(*) AS total FROM todos WHERE user_id = $1`;
-const COUNT_BY_COMPLETED = `SELECT count(*) AS total FROM todos WHERE user_id = $1 AND completed = $2`;
+const LIST: Statement = {
+  name: 'todos_list',
+  text: `SELECT ${COLUMNS}, count(*) OVER () AS total FROM todos
+    WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
+};
+const LIST_BY_COMPLETED: Statement = {
+  name: 'todos_list_by_completed',
+  text: `SELECT ${COLUMNS}, count(*) OVER () AS total FROM todos
+    WHERE user_id = $1 AND completed = $4 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
+};
+const COUNT: Statement = { name: 'todos_count', text: `SELECT count(*) AS total FROM todos WHERE user_id = $1` };
+const COUNT_BY_COMPLETED: Statement = {
+  name: 'todos_count_by_completed',
+  text: `SELECT count(*) AS total FROM todos WHERE user_id = $1 AND completed = $2`,
+};
 
-const INSERT = `INSERT INTO todos (user_id, title, description, completed, due_at)
-  VALUES ($1, $2, $3, $4, $5::timestamptz) RETURNING ${COLUMNS}`;
+const INSERT: Statement = {
+  name: 'todos_insert',
+  text: `INSERT INTO todos (user_id, title, description, completed, due_at)
+    VALUES ($1, $2, $3, $4, $5::timestamptz) RETURNING ${COLUMNS}`,
+};
 // Ownership is part of every statement: another user's todo and an unknown one both match no row.
-const FIND = `SELECT ${COLUMNS} FROM todos WHERE id = $1 AND user_id = $2`;
-const DELETE = `DELETE FROM todos WHERE id = $1 AND user_id = $2`;
+const FIND: Statement = { name: 'todos_find', text: `SELECT ${COLUMNS} FROM todos WHERE id = $1 AND user_id = $2` };
+const DELETE: Statement = { name: 'todos_delete', text: `DELETE FROM todos WHERE id = $1 AND user_id = $2 RETURNING id` };
 
 /** The patchable fields, their columns and parameter types: the only identifiers an UPDATE is built from. */
 const PATCHABLE = [
@@ -47,11 +60,14 @@ const FOREIGN_KEY_VIOLATION = '23503';
 
 @Injectable()
 export class TodosService {
-  constructor(@InjectRepository(Todo) private readonly todos: Repository<Todo>) {}
+  constructor(
+    @InjectRepository(Todo) private readonly todos: Repository<Todo>,
+    private readonly sql: Sql,
+  ) {}
 
   async create(userId: string, dto: CreateTodoDto): Promise<TodoDto> {
     try {
-      const [row] = await this.todos.query<TodoRow[]>(INSERT, [
+      const [row] = await this.sql.rows<TodoRow>(INSERT, [
         userId,
         dto.title,
         dto.description ?? null,
@@ -61,7 +77,7 @@ export class TodosService {
       return toDto(row);
     } catch (error) {
       // The user was deleted after the guard let this token through: it no longer speaks for anyone.
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
+      if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
         throw new InvalidTokenException();
       }
       throw error;
@@ -72,7 +88,7 @@ export class TodosService {
     const { page, limit } = query;
     const offset = (page - 1) * limit;
     const completed = query.completed === undefined ? undefined : query.completed === 'true';
-    const rows = await this.todos.query<(TodoRow & { total: string })[]>(
+    const rows = await this.sql.rows<TodoRow & { total: string }>(
       completed === undefined ? LIST : LIST_BY_COMPLETED,
       completed === undefined ? [userId, limit, offset] : [userId, limit, offset, completed],
     );
@@ -83,7 +99,7 @@ export class TodosService {
       total = 0;
     } else {
       // Past the last page the window has no row to ride on; only then is a second statement needed.
-      const [count] = await this.todos.query<{ total: string }[]>(
+      const [count] = await this.sql.rows<{ total: string }>(
         completed === undefined ? COUNT : COUNT_BY_COMPLETED,
         completed === undefined ? [userId] : [userId, completed],
       );
@@ -93,7 +109,7 @@ export class TodosService {
   }
 
   async findOne(userId: string, id: string): Promise<TodoDto> {
-    const [row] = await this.todos.query<TodoRow[]>(FIND, [id, userId]);
+    const row = await this.sql.row<TodoRow>(FIND, [id, userId]);
     if (!row) throw new NotFoundException('Todo not found');
     return toDto(row);
   }
@@ -115,16 +131,14 @@ export class TodosService {
     const sql = `UPDATE todos SET ${columns.map((column, i) => `${column} = ${values[i]}`).join(', ')},
       updated_at = CASE WHEN ROW(${columns.join(', ')}) IS DISTINCT FROM ROW(${values.join(', ')}) THEN now() ELSE updated_at END
       WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`;
-    // TypeORM answers an UPDATE with [rows, affected].
-    const [[row]] = await this.todos.query<[TodoRow[], number]>(sql, params);
+    const [row] = await modifyReturning<TodoRow>(this.todos, sql, params);
     if (!row) throw new NotFoundException('Todo not found');
     return toDto(row);
   }
 
   async remove(userId: string, id: string): Promise<void> {
-    // TypeORM answers a DELETE with [rows, affected].
-    const [, affected] = await this.todos.query<[unknown[], number]>(DELETE, [id, userId]);
-    if (affected === 0) throw new NotFoundException('Todo not found');
+    const deleted = await this.sql.rows<{ id: string }>(DELETE, [id, userId]);
+    if (deleted.length === 0) throw new NotFoundException('Todo not found');
   }
 }
 

@@ -5,28 +5,45 @@ import { newTokenHash, PasswordService } from '../auth/password.service.js';
 import { type Device, SessionsService } from '../auth/sessions/sessions.service.js';
 import { type TokenPair, TokenService } from '../auth/tokens/token.service.js';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
-import { modifyReturning } from '../database/sql.js';
-import { UserProfileDto } from './dto/user-profile.dto.js';
+import { modifyReturning, Sql, type Statement } from '../database/sql.js';
+import type { UserProfileDto } from './dto/user-profile.dto.js';
 import type { ChangePasswordDto, UpdateProfileDto } from './dto/users.dto.js';
 import { User } from './entities/user.entity.js';
 
-const PROFILE = { id: true, email: true, name: true, createdAt: true, updatedAt: true } as const;
+const PROFILE_BY_ID: Statement = {
+  name: 'user_profile',
+  text: 'SELECT id, email, name, created_at, updated_at FROM users WHERE id = $1',
+};
+interface ProfileRow {
+  id: string;
+  email: string;
+  name: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
 
 @Injectable()
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: Sql,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
   ) {}
 
   async profile(userId: string): Promise<UserProfileDto> {
-    const user = await this.users.findOne({ where: { id: userId }, select: PROFILE });
+    const user = await this.sql.row<ProfileRow>(PROFILE_BY_ID, [userId]);
     // The session check passed, so the user existed a moment ago: deleted since.
     if (!user) throw new InvalidTokenException();
-    return UserProfileDto.from(user);
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      createdAt: user.created_at.toISOString(),
+      updatedAt: user.updated_at.toISOString(),
+    };
   }
 
   async updateProfile(userId: string, dto: UpdateProfileDto): Promise<UserProfileDto> {

@@ -1,14 +1,17 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
 import type { Environment } from '../../config/environment.js';
+import { Sql, type Statement } from '../../database/sql.js';
 
 export const SESSION_ENDED_CHANNEL = 'session_ended';
 const MAX_ENTRIES = 100_000;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
+const SESSION_STATE: Statement = {
+  name: 'session_state',
+  text: 'SELECT user_id, expires_at, revoked_at IS NOT NULL AS revoked FROM sessions WHERE id = $1',
+};
 
 interface SessionState {
   userId: string;
@@ -37,7 +40,7 @@ export class SessionStateCache implements OnApplicationBootstrap, OnApplicationS
   private stopped = false;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: Sql,
     private readonly config: ConfigService<Environment, true>,
   ) {}
 
@@ -69,11 +72,7 @@ export class SessionStateCache implements OnApplicationBootstrap, OnApplicationS
     if (cached && (cached.revoked || cached.expiresAt > now)) return !cached.revoked && cached.userId === userId;
 
     const epoch = this.epoch;
-    const rows: { user_id: string; expires_at: Date; revoked: boolean }[] = await this.dataSource.query(
-      'SELECT user_id, expires_at, revoked_at IS NOT NULL AS revoked FROM sessions WHERE id = $1',
-      [sessionId],
-    );
-    const row = rows[0];
+    const row = await this.sql.row<{ user_id: string; expires_at: Date; revoked: boolean }>(SESSION_STATE, [sessionId]);
     if (!row) return false;
     const state = { userId: row.user_id, expiresAt: row.expires_at.getTime(), revoked: row.revoked };
     if (this.listening && epoch === this.epoch) this.remember(sessionId, state);

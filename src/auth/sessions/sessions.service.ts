@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Environment } from '../../config/environment.js';
-import { modifyReturning } from '../../database/sql.js';
+import { modifyReturning, Sql, type Statement } from '../../database/sql.js';
 import { SessionStateCache } from './session-state.cache.js';
 
 export interface Device {
@@ -21,6 +21,16 @@ export interface SessionView {
   ip: string | null;
   current: boolean;
 }
+
+const ROTATE: Statement = {
+  name: 'session_rotate',
+  text: `UPDATE sessions s
+            SET refresh_jti = $4, last_used_at = now(), expires_at = now() + make_interval(secs => $5)
+           FROM users u
+          WHERE s.id = $1 AND s.user_id = $2 AND s.refresh_jti = $3
+            AND s.revoked_at IS NULL AND s.expires_at > now() AND u.id = s.user_id
+      RETURNING u.token_hash`,
+};
 
 interface SessionRow {
   id: string;
@@ -40,6 +50,7 @@ export class SessionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly cache: SessionStateCache,
+    private readonly sql: Sql,
     config: ConfigService<Environment, true>,
   ) {
     this.refreshTtl = config.get('JWT_REFRESH_TTL', { infer: true });
@@ -58,20 +69,14 @@ export class SessionsService {
   }
 
   /**
-   * Spends refresh token `jti` of session `sessionId` and makes `nextJti` the live one, in one
+   * Spends refresh token `jti` of session `sessionId` and makes a new jti the live one, in one
    * conditional UPDATE: of any number of concurrent calls with the same token, at most one wins.
+   * Returns the new jti and the user's current tokenHash, or null when nothing was spent.
    */
-  async rotate(sessionId: string, userId: string, jti: string): Promise<string | null> {
+  async rotate(sessionId: string, userId: string, jti: string): Promise<{ nextJti: string; tokenHash: string } | null> {
     const nextJti = randomUUID();
-    const rows = await modifyReturning<{ id: string }>(
-      this.dataSource,
-      `UPDATE sessions
-          SET refresh_jti = $4, last_used_at = now(), expires_at = now() + make_interval(secs => $5)
-        WHERE id = $1 AND user_id = $2 AND refresh_jti = $3 AND revoked_at IS NULL AND expires_at > now()
-        RETURNING id`,
-      [sessionId, userId, jti, nextJti, this.refreshTtl],
-    );
-    return rows.length === 1 ? nextJti : null;
+    const row = await this.sql.row<{ token_hash: string }>(ROTATE, [sessionId, userId, jti, nextJti, this.refreshTtl]);
+    return row ? { nextJti, tokenHash: row.token_hash } : null;
   }
 
   /**

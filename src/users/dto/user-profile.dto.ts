@@ -1,5 +1,4 @@
 import { ApiProperty, OmitType } from '@nestjs/swagger';
-import type { User } from '../entities/user.entity.js';
 
 /** What a client may see of a user: never `passwordHash` or `tokenHash`. */
 export class UserProfileDto {
@@ -14,15 +13,6 @@ export class UserProfileDto {
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 
-  static from(user: Pick<User, 'id' | 'email' | 'name' | 'createdAt' | 'updatedAt'>): UserProfileDto {
-    return {
-      id: user.id,
-      email: user.email,
-      name: user.name,
-      createdAt: user.createdAt.toISOString(),
-      updatedAt: user.updatedAt.toISOString(),
-    };
-  }
 }
 
 export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt'] as const) {}
