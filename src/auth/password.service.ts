@@ -2,12 +2,21 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import bcrypt from 'bcrypt';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Semaphore } from '../common/semaphore.js';
 import type { Environment } from '../config/environment.js';
 
-/** bcrypt through its async API, which runs on libuv's threadpool and never blocks the event loop. */
+/**
+ * bcrypt runs on libuv's threadpool (async API), never on the event loop. At most one bcrypt per
+ * core runs at once: more cannot go faster (it is pure CPU), and the threadpool keeps free threads
+ * for token signing, so a login flood neither starves refreshes nor the event loop.
+ */
+const BCRYPT_CONCURRENCY = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
+
 @Injectable()
 export class PasswordService implements OnModuleInit {
   private readonly rounds: number;
+  private readonly bcryptSlots = new Semaphore(BCRYPT_CONCURRENCY);
   /** Compared against when the user does not exist, so both failures cost one bcrypt compare. */
   private dummyHash = '';
 
@@ -20,12 +29,12 @@ export class PasswordService implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return bcrypt.hash(password, this.rounds);
+    return this.bcryptSlots.run(() => bcrypt.hash(password, this.rounds));
   }
 
   /** False for a missing hash too, after the same work as a real comparison. */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
-    const matches = await bcrypt.compare(password, hash ?? this.dummyHash);
+    const matches = await this.bcryptSlots.run(() => bcrypt.compare(password, hash ?? this.dummyHash));
     return matches && hash !== undefined;
   }
 }

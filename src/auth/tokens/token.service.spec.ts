@@ -49,8 +49,8 @@ describe('TokenService', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('issues an RS256 pair whose tokens verify, each under its own key pair and kid', () => {
-    const pair = tokens.issuePair('user-1', 'session-1', 'refresh-jti', 'a'.repeat(64));
+  it('issues an RS256 pair whose tokens verify, each under its own key pair and kid', async () => {
+    const pair = await tokens.issuePair('user-1', 'session-1', 'refresh-jti', 'a'.repeat(64));
     const access = tokens.verify(pair.accessToken, 'access');
     const refresh = tokens.verify(pair.refreshToken, 'refresh');
     expect(access).toMatchObject({ sub: 'user-1', sid: 'session-1', typ: 'access', iss: 'todo-api', aud: 'todo-api' });
@@ -87,7 +87,7 @@ describe('TokenService', () => {
     }],
     ['an unknown kid', () => forge(keys.access.privateKey, 'no-such-kid', accessClaims())],
     ['a refresh token where an access token is expected (wrong key and typ)', () =>
-      tokens.issuePair('user-1', 'session-1', 'jti', 'b'.repeat(64)).refreshToken],
+      forge(keys.refresh.privateKey, keys.refresh.kid, { ...accessClaims(), typ: 'refresh', key: 'k' })],
     ['wrong typ under the access key', () => forge(keys.access.privateKey, keys.access.kid, { ...accessClaims(), typ: 'refresh' })],
     ['wrong iss', () => forge(keys.access.privateKey, keys.access.kid, { ...accessClaims(), iss: 'evil' })],
     ['wrong aud', () => forge(keys.access.privateKey, keys.access.kid, { ...accessClaims(), aud: 'other-api' })],
@@ -118,7 +118,7 @@ describe('TokenService', () => {
     const rotatedDir = await mkdtemp(join(tmpdir(), 'token-spec-rotate-'));
     try {
       const before = serviceFor(await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test' }));
-      const oldPair = before.issuePair('user-1', 'session-1', 'jti', 'c'.repeat(64));
+      const oldPair = await before.issuePair('user-1', 'session-1', 'jti', 'c'.repeat(64));
       const [access, refresh] = await rotateKeys(rotatedDir);
       expect(access.newKid).not.toBe(access.retiredKid);
 
@@ -126,7 +126,7 @@ describe('TokenService', () => {
       const after = serviceFor(reloaded);
       expect(after.verify(oldPair.accessToken, 'access').sub).toBe('user-1');
       expect(after.verify(oldPair.refreshToken, 'refresh').sub).toBe('user-1');
-      const newPair = after.issuePair('user-1', 'session-1', 'jti-2', 'c'.repeat(64));
+      const newPair = await after.issuePair('user-1', 'session-1', 'jti-2', 'c'.repeat(64));
       expect(jwt.decode<{ header: { kid: string } }>(newPair.accessToken, { complete: true }).header.kid).toBe(access.newKid);
       expect(jwt.decode<{ header: { kid: string } }>(newPair.refreshToken, { complete: true }).header.kid).toBe(refresh.newKid);
       expect(reloaded.jwks.keys.map((k) => k.kid)).toEqual([access.newKid, access.retiredKid]);
