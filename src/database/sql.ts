@@ -11,6 +11,14 @@ export async function modifyReturning<T>(runner: Runner, sql: string, parameters
   return rows;
 }
 
+/**
+ * SQL for a timestamptz column as the API's ISO-8601 UTC string (`2026-11-22T15:58:18.123Z`),
+ * millisecond precision like JavaScript's toISOString.
+ */
+export function isoUtc(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 /** A statement run often enough to be worth preparing once per connection. */
 export interface Statement {
   name: string;

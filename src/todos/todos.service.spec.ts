@@ -19,8 +19,8 @@ function row(overrides: Record<string, unknown> = {}) {
     description: null,
     completed: false,
     due_at: null,
-    created_at: new Date('2026-01-01T10:00:00.000Z'),
-    updated_at: new Date('2026-01-01T10:00:00.000Z'),
+    created_at: '2026-01-01T10:00:00.000Z',
+    updated_at: '2026-01-01T10:00:00.000Z',
     ...overrides,
   };
 }
@@ -70,7 +70,7 @@ describe('TodosService', () => {
     });
 
     it('sends the due date to Postgres as the UTC instant the client meant', async () => {
-      sql.mockResolvedValueOnce([row({ due_at: new Date('2030-01-31T16:00:00.000Z') })]);
+      sql.mockResolvedValueOnce([row({ due_at: '2030-01-31T16:00:00.000Z' })]);
       await expect(service.create(USER, { title: 't', dueAt: '2030-01-31T17:00:00+01:00' })).resolves.toMatchObject({
         dueAt: '2030-01-31T16:00:00.000Z',
       });
@@ -102,7 +102,7 @@ describe('TodosService', () => {
       const [text, params] = sql.mock.calls[0];
       expect(text).toContain('count(*) OVER ()');
       expect(text).toContain('WHERE user_id = $1');
-      expect(text).toContain('ORDER BY created_at DESC, id DESC');
+      expect(text).toContain('ORDER BY todos.created_at DESC, todos.id DESC');
       expect(text).not.toContain('completed =');
       expect(params).toEqual([USER, 2, 4]);
     });

@@ -5,21 +5,22 @@ import { newTokenHash, PasswordService } from '../auth/password.service.js';
 import { type Device, SessionsService } from '../auth/sessions/sessions.service.js';
 import { type TokenPair, TokenService } from '../auth/tokens/token.service.js';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
-import { modifyReturning, Sql, type Statement } from '../database/sql.js';
+import { isoUtc, modifyReturning, Sql, type Statement } from '../database/sql.js';
 import type { UserProfileDto } from './dto/user-profile.dto.js';
 import type { ChangePasswordDto, UpdateProfileDto } from './dto/users.dto.js';
 import { User } from './entities/user.entity.js';
 
 const PROFILE_BY_ID: Statement = {
   name: 'user_profile',
-  text: 'SELECT id, email, name, created_at, updated_at FROM users WHERE id = $1',
+  text: `SELECT id, email, name, ${isoUtc('created_at')} AS created_at, ${isoUtc('updated_at')} AS updated_at
+           FROM users WHERE id = $1`,
 };
 interface ProfileRow {
   id: string;
   email: string;
   name: string | null;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
 }
 
 @Injectable()
@@ -41,8 +42,8 @@ export class UsersService {
       id: user.id,
       email: user.email,
       name: user.name,
-      createdAt: user.created_at.toISOString(),
-      updatedAt: user.updated_at.toISOString(),
+      createdAt: user.created_at,
+      updatedAt: user.updated_at,
     };
   }
 
