@@ -5,7 +5,7 @@ import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import { isoUtc, modifyReturning, Sql, type Statement } from '../database/sql.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
-import type { TodoDto, TodoPageDto } from './dto/todo-response.dto.js';
+import type { TodoDto } from './dto/todo-response.dto.js';
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
 import { Todo } from './entities/todo.entity.js';
 
@@ -26,15 +26,19 @@ const COLUMNS = `id, title, description, completed, ${isoUtc('due_at')} AS due_a
 
 // One statement returns the page and the total (served by the (user_id, created_at DESC, id DESC) index).
 // Two fixed texts rather than `$n IS NULL OR ...`, so each gets its own plain plan.
+// Postgres renders each listed todo as its JSON (the same shape as TodoDto): a page then needs no
+// row parsing, no objects and no re-serialisation here, which measured as most of a list's cost.
+const ITEM_JSON = `json_build_object('id', id, 'title', title, 'description', description, 'completed', completed,
+  'dueAt', ${isoUtc('due_at')}, 'createdAt', ${isoUtc('created_at')}, 'updatedAt', ${isoUtc('updated_at')})::text`;
 const LIST: Statement = {
   name: 'todos_list',
-  text: `SELECT ${COLUMNS}, count(*) OVER () AS total FROM todos
-    WHERE user_id = $1 ORDER BY todos.created_at DESC, todos.id DESC LIMIT $2 OFFSET $3`,
+  text: `SELECT ${ITEM_JSON} AS item, count(*) OVER () AS total FROM todos
+    WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
 };
 const LIST_BY_COMPLETED: Statement = {
   name: 'todos_list_by_completed',
-  text: `SELECT ${COLUMNS}, count(*) OVER () AS total FROM todos
-    WHERE user_id = $1 AND completed = $4 ORDER BY todos.created_at DESC, todos.id DESC LIMIT $2 OFFSET $3`,
+  text: `SELECT ${ITEM_JSON} AS item, count(*) OVER () AS total FROM todos
+    WHERE user_id = $1 AND completed = $4 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
 };
 const COUNT: Statement = { name: 'todos_count', text: `SELECT count(*) AS total FROM todos WHERE user_id = $1` };
 const COUNT_BY_COMPLETED: Statement = {
@@ -87,11 +91,12 @@ export class TodosService {
     }
   }
 
-  async list(userId: string, query: ListTodosQueryDto): Promise<TodoPageDto> {
+  /** The page as its JSON document, shaped as TodoPageDto. */
+  async list(userId: string, query: ListTodosQueryDto): Promise<string> {
     const { page, limit } = query;
     const offset = (page - 1) * limit;
     const completed = query.completed === undefined ? undefined : query.completed === 'true';
-    const rows = await this.sql.rows<TodoRow & { total: string }>(
+    const rows = await this.sql.rows<{ item: string; total: string }>(
       completed === undefined ? LIST : LIST_BY_COMPLETED,
       completed === undefined ? [userId, limit, offset] : [userId, limit, offset, completed],
     );
@@ -108,7 +113,7 @@ export class TodosService {
       );
       total = Number(count.total);
     }
-    return { items: rows.map(toDto), total, page, limit };
+    return `{"items":[${rows.map((row) => row.item).join(',')}],"total":${total},"page":${page},"limit":${limit}}`;
   }
 
   async findOne(userId: string, id: string): Promise<TodoDto> {
