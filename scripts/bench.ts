@@ -20,6 +20,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateMissingKeys } from '../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase, type ScratchDatabase } from '../test/support/database.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,8 +91,8 @@ interface Server {
 /** dist/main.js exactly as `npm run start:prod` runs it, so the measured code is the shipped code. */
 async function startServer(databaseUrl: string, keysDir: string, logFile: string): Promise<Server> {
   const port = await freePort();
-  // A file, not a pipe: the child's pino writes stay synchronous and cheap, and nothing in this
-  // process has to drain them while it is busy generating load.
+  // A file, not a pipe: nothing in this process has to drain the server's log while it is busy
+  // generating load.
   const logFd = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: ROOT,
@@ -100,8 +101,8 @@ async function startServer(databaseUrl: string, keysDir: string, logFile: string
       ...process.env,
       DATABASE_URL: databaseUrl,
       PORT: String(port),
-      // production refuses to generate keys; development generates them into the fresh KEYS_DIR.
-      NODE_ENV: 'development',
+      // The production configuration; its keys were generated into the fresh KEYS_DIR beforehand.
+      NODE_ENV: 'production',
       KEYS_DIR: keysDir,
       // The production logging path stays on: every request is logged, to the file above.
       LOG_LEVEL: 'info',
@@ -576,7 +577,7 @@ async function main(): Promise<number> {
     db = await createScratchDatabase('bench');
     log(`database ${db.name} on ${db.source}`);
     const keysDir = join(workDir, 'keys');
-    await mkdir(keysDir);
+    await generateMissingKeys(keysDir);
     server = await startServer(db.url, keysDir, join(workDir, 'server.log'));
     const { baseUrl } = server;
     log(`server pid ${server.child.pid} on ${baseUrl}, log ${server.logFile}`);

@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { AppModule } from './app.module.js';
+import { parseJsonBody } from './common/json-body.js';
 import { createLogger, PinoNestLogger } from './common/logger.js';
 import { setupSwagger } from './common/swagger.js';
 import type { Environment } from './config/environment.js';
@@ -30,9 +31,20 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     bufferLogs: false,
     // Throw instead of exiting, so main.ts prints one clear line and tests see the error.
     abortOnError: false,
+    // No form or text parsers: JSON only (below), anything else is a 415.
+    bodyParser: false,
   });
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Fastify would also parse text/plain; a form post (or any simple cross-site request) gets a 415.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => {
+    try {
+      done(null, parseJsonBody(body.toString()));
+    } catch (error) {
+      done(error as Error);
+    }
+  });
   // One line per request: method, route template (never ids or query strings), status, duration.
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     request.log.info(

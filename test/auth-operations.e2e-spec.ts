@@ -164,7 +164,7 @@ describe('OpenAPI document', () => {
         ['/users/me', 'get', ['200', '401']],
         ['/users/me', 'patch', ['200', '400', '401']],
         ['/users/me/password', 'post', ['200', '400', '401', '403']],
-        ['/users/me', 'delete', ['204', '401', '403']],
+        ['/users/me', 'delete', ['204', '400', '401', '403']],
         ['/health', 'get', ['200', '503']],
       ];
       for (const [path, method, statuses] of expected) {
@@ -175,6 +175,8 @@ describe('OpenAPI document', () => {
       expect(body.paths['/users/me'].get.security).toEqual([{ 'access-token': [] }]);
       expect(body.paths['/auth/login'].post.security).toBeUndefined();
       expect(body.components.schemas.SignupDto.required).toEqual(expect.arrayContaining(['email', 'password']));
+      expect(body.components.schemas.SignupDto.properties.name).toMatchObject({ type: 'string', maxLength: 100, nullable: true });
+      expect(body.components.schemas.UpdateProfileDto.properties.name).toMatchObject({ type: 'string', nullable: true });
     } finally {
       await app.close();
     }

@@ -70,6 +70,10 @@ describe('auth', () => {
       ['a non-string password', { email: 'x@example.com', password: 12345678 }],
       ['an unknown field', { email: 'x@example.com', password: PASSWORD, role: 'admin' }],
       ['a missing password', { email: 'x@example.com' }],
+      ['a name with a NUL character', { email: 'x@example.com', password: PASSWORD, name: 'a\u0000b' }],
+      ['a name of 101 characters that are each two UTF-16 units', { email: 'x@example.com', password: PASSWORD, name: '😀'.repeat(101) }],
+      ['a name of 60 hearts (120 characters to Postgres)', { email: 'x@example.com', password: PASSWORD, name: '❤️'.repeat(60) }],
+      ['a non-string name', { email: 'x@example.com', password: PASSWORD, name: ['Ada'] }],
     ])('answers 400 to %s', async (_name, body) => {
       const res = await request(http).post('/auth/signup').send(body).expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
@@ -288,9 +292,15 @@ describe('auth', () => {
       const patched = await request(http).patch('/users/me').set(auth).send({ name: 'Grace' }).expect(200);
       expect(patched.body).toMatchObject({ id, name: 'Grace' });
       await request(http).patch('/users/me').set(auth).send({ name: 'x'.repeat(101) }).expect(400);
+      await request(http).patch('/users/me').set(auth).send({ name: '' }).expect(400);
+      await request(http).patch('/users/me').set(auth).send({ name: 'a\u0000b' }).expect(400);
+      await request(http).patch('/users/me').set(auth).send({ name: '❤️'.repeat(60) }).expect(400);
+      expect((await request(http).patch('/users/me').set(auth).send({ name: '😀'.repeat(100) }).expect(200)).body.name).toBe('😀'.repeat(100));
       await request(http).patch('/users/me').set(auth).send({ email: 'new@example.com' }).expect(400);
       await request(http).patch('/users/me').set(auth).send({ passwordHash: 'x' }).expect(400);
-      expect((await me(accessToken).expect(200)).body).toMatchObject({ email, name: 'Grace' });
+      expect((await me(accessToken).expect(200)).body).toMatchObject({ email, name: '😀'.repeat(100) });
+      await request(http).patch('/users/me').set(auth).send({ name: null }).expect(200);
+      expect((await me(accessToken).expect(200)).body.name).toBeNull();
     });
 
     it('changes the password: a new pair here, every other session and earlier refresh token dead', async () => {
@@ -319,6 +329,8 @@ describe('auth', () => {
       const pair = await login(email);
       const auth = { authorization: `Bearer ${pair.accessToken}` };
       await request(http).delete('/users/me').set(auth).send({ password: 'wrong password' }).expect(403);
+      // bcrypt would match the first 72 bytes: a longer password is refused, never truncated.
+      await request(http).delete('/users/me').set(auth).send({ password: `${PASSWORD}${'x'.repeat(72)}` }).expect(400);
       await me(pair.accessToken).expect(200);
       await request(http).delete('/users/me').set(auth).send({ password: PASSWORD }).expect(204);
       await me(pair.accessToken).expect(401);

@@ -54,6 +54,26 @@ describe('service', () => {
     expect(res.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
   });
 
+  it('takes JSON bodies only: a form post or plain text is a 415, never parsed', async () => {
+    const form = await request(app.getHttpServer())
+      .post('/auth/login')
+      .type('form')
+      .send('email=a%40example.com&password=correct+horse')
+      .expect(415);
+    expect(form.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
+    await request(app.getHttpServer()).post('/auth/login').set('content-type', 'text/plain').send('{}').expect(415);
+    // The same credentials as JSON reach the handler (a 401 for an unknown user, not a 415).
+    await request(app.getHttpServer()).post('/auth/login').send({ email: 'a@example.com', password: 'correct horse' }).expect(401);
+  });
+
+  it('refuses deeply nested JSON with a 400 before validation recurses into it', async () => {
+    const nested = `{"email":${'['.repeat(5000)}${']'.repeat(5000)},"password":"password123"}`;
+    const res = await request(app.getHttpServer()).post('/auth/signup').set('content-type', 'application/json').send(nested).expect(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringContaining('nested') });
+    const shallow = `{"email":${'['.repeat(3)}${']'.repeat(3)},"password":"password123"}`;
+    await request(app.getHttpServer()).post('/auth/signup').set('content-type', 'application/json').send(shallow).expect(400);
+  });
+
   it('answers an unknown route with a 404 in Nest’s shape', async () => {
     const res = await request(app.getHttpServer()).get('/nope').expect(404);
     expect(res.body).toMatchObject({ statusCode: 404 });

@@ -69,6 +69,7 @@ export class UsersController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete your account, sessions and todos' })
   @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiBadRequestResponse({ description: 'The password is missing or malformed (8-72 bytes, no NUL).' })
   @ApiForbiddenResponse({ description: 'The password is wrong.' })
   async remove(
     @CurrentUser() user: AuthUser,

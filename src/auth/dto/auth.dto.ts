@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsStorableText } from '../../common/validators.js';
 import { IsPassword } from './password.validator.js';
 
 const normaliseEmail = () =>
@@ -16,10 +17,10 @@ export class SignupDto {
   @IsPassword()
   password: string;
 
-  @ApiPropertyOptional({ example: 'Ada Lovelace', maxLength: 100, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'Ada Lovelace', minLength: 1, maxLength: 100, nullable: true })
   @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @ValidateIf((_, value) => value !== null)
+  @IsStorableText(1, 100)
   name?: string | null;
 }
 

@@ -11,6 +11,11 @@ import { KeyStore } from './key-store.js';
 import { rotateKeys } from './key-files.js';
 import { customKey, customKeyMatches, TokenService } from './token.service.js';
 
+const USER = '11111111-1111-4111-8111-111111111111';
+const SESSION = '22222222-2222-4222-8222-222222222222';
+const JTI = '33333333-3333-4333-8333-333333333333';
+const REFRESH_JTI = '44444444-4444-4444-8444-444444444444';
+const NEXT_JTI = '55555555-5555-4555-8555-555555555555';
 const env = validateEnvironment({ JWT_ISSUER: 'todo-api', JWT_AUDIENCE: 'todo-api' });
 const jwt = new JwtService({});
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -30,9 +35,9 @@ describe('TokenService', () => {
   let tokens: TokenService;
   const now = () => Math.floor(Date.now() / 1000);
   const accessClaims = () => ({
-    sub: 'user-1',
-    sid: 'session-1',
-    jti: 'jti-1',
+    sub: USER,
+    sid: SESSION,
+    jti: JTI,
     typ: 'access',
     iss: 'todo-api',
     aud: 'todo-api',
@@ -50,12 +55,12 @@ describe('TokenService', () => {
   });
 
   it('issues an RS256 pair whose tokens verify, each under its own key pair and kid', async () => {
-    const pair = await tokens.issuePair('user-1', 'session-1', 'refresh-jti', 'a'.repeat(64));
+    const pair = await tokens.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
     const access = tokens.verify(pair.accessToken, 'access');
     const refresh = tokens.verify(pair.refreshToken, 'refresh');
-    expect(access).toMatchObject({ sub: 'user-1', sid: 'session-1', typ: 'access', iss: 'todo-api', aud: 'todo-api' });
-    expect(refresh).toMatchObject({ sub: 'user-1', sid: 'session-1', jti: 'refresh-jti', typ: 'refresh' });
-    expect(refresh.key).toBe(customKey('user-1', 'a'.repeat(64)));
+    expect(access).toMatchObject({ sub: USER, sid: SESSION, typ: 'access', iss: 'todo-api', aud: 'todo-api' });
+    expect(refresh).toMatchObject({ sub: USER, sid: SESSION, jti: REFRESH_JTI, typ: 'refresh' });
+    expect(refresh.key).toBe(customKey(USER, 'a'.repeat(64)));
     const accessHeader = jwt.decode<{ header: { alg: string; kid: string } }>(pair.accessToken, { complete: true }).header;
     const refreshHeader = jwt.decode<{ header: { alg: string; kid: string } }>(pair.refreshToken, { complete: true }).header;
     expect(accessHeader).toMatchObject({ alg: 'RS256', kid: keys.access.kid });
@@ -65,7 +70,7 @@ describe('TokenService', () => {
   });
 
   it('accepts a well-formed token forged with the real key (the baseline the attacks below deviate from)', () => {
-    expect(tokens.verify(forge(keys.access.privateKey, keys.access.kid, accessClaims()), 'access').sub).toBe('user-1');
+    expect(tokens.verify(forge(keys.access.privateKey, keys.access.kid, accessClaims()), 'access').sub).toBe(USER);
   });
 
   const refused: [string, () => string][] = [
@@ -102,6 +107,7 @@ describe('TokenService', () => {
         keyid: 'attacker',
         header: { alg: 'RS256', jku: 'https://attacker.example/jwks.json' } as never,
       })],
+    ['a session id that is not a UUID', () => forge(keys.access.privateKey, keys.access.kid, { ...accessClaims(), sid: "x' OR 1=1" })],
     ['garbage', () => 'not-a-jwt'],
   ];
   it.each(refused)('refuses %s', (_name, make) => {
@@ -109,7 +115,7 @@ describe('TokenService', () => {
   });
 
   it('refuses a refresh token without the custom key claim', () => {
-    const claims = { sub: 'u', sid: 's', jti: 'j', typ: 'refresh', iss: 'todo-api', aud: 'todo-api', iat: now(), exp: now() + 60 };
+    const claims = { sub: USER, sid: SESSION, jti: JTI, typ: 'refresh', iss: 'todo-api', aud: 'todo-api', iat: now(), exp: now() + 60 };
     expect(() => tokens.verify(forge(keys.refresh.privateKey, keys.refresh.kid, claims), 'refresh')).toThrow(InvalidTokenException);
     expect(tokens.verify(forge(keys.refresh.privateKey, keys.refresh.kid, { ...claims, key: 'k' }), 'refresh').key).toBe('k');
   });
@@ -118,15 +124,15 @@ describe('TokenService', () => {
     const rotatedDir = await mkdtemp(join(tmpdir(), 'token-spec-rotate-'));
     try {
       const before = serviceFor(await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test' }));
-      const oldPair = await before.issuePair('user-1', 'session-1', 'jti', 'c'.repeat(64));
+      const oldPair = await before.issuePair(USER, SESSION, REFRESH_JTI, 'c'.repeat(64));
       const [access, refresh] = await rotateKeys(rotatedDir);
       expect(access.newKid).not.toBe(access.retiredKid);
 
       const reloaded = await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test' });
       const after = serviceFor(reloaded);
-      expect(after.verify(oldPair.accessToken, 'access').sub).toBe('user-1');
-      expect(after.verify(oldPair.refreshToken, 'refresh').sub).toBe('user-1');
-      const newPair = await after.issuePair('user-1', 'session-1', 'jti-2', 'c'.repeat(64));
+      expect(after.verify(oldPair.accessToken, 'access').sub).toBe(USER);
+      expect(after.verify(oldPair.refreshToken, 'refresh').sub).toBe(USER);
+      const newPair = await after.issuePair(USER, SESSION, NEXT_JTI, 'c'.repeat(64));
       expect(jwt.decode<{ header: { kid: string } }>(newPair.accessToken, { complete: true }).header.kid).toBe(access.newKid);
       expect(jwt.decode<{ header: { kid: string } }>(newPair.refreshToken, { complete: true }).header.kid).toBe(refresh.newKid);
       expect(reloaded.jwks.keys.map((k) => k.kid)).toEqual([access.newKid, access.retiredKid]);

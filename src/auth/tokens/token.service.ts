@@ -10,6 +10,7 @@ import type { KeyRing } from './key-files.js';
 import { KeyStore } from './key-store.js';
 
 const signAsync = promisify(sign) as (algorithm: string, data: Buffer, key: KeyObject) => Promise<Buffer>;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export type TokenPurpose = 'access' | 'refresh';
@@ -137,12 +138,13 @@ export class TokenService {
   checkClaims(payload: unknown, purpose: 'refresh'): RefreshClaims;
   checkClaims(payload: unknown, purpose: TokenPurpose): AccessClaims | RefreshClaims {
     const claims = (payload ?? {}) as Record<string, unknown>;
-    const strings = ['sub', 'sid', 'jti', ...(purpose === 'refresh' ? ['key'] : [])];
     if (
       claims.typ !== purpose ||
       typeof claims.exp !== 'number' ||
       typeof claims.iat !== 'number' ||
-      strings.some((name) => typeof claims[name] !== 'string' || claims[name] === '')
+      // Ids this service issued are UUIDs; anything else never reaches a query.
+      [claims.sub, claims.sid, claims.jti].some((id) => typeof id !== 'string' || !UUID.test(id)) ||
+      (purpose === 'refresh' && (typeof claims.key !== 'string' || claims.key === ''))
     ) {
       throw new InvalidTokenException();
     }

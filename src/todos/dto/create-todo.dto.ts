@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, ValidateIf } from 'class-validator';
-import { IsDateTime, IsStorableText } from './validators.js';
+import { IsDateTime, IsStorableText } from '../../common/validators.js';
 
 export class CreateTodoDto {
   @ApiProperty({ minLength: 1, maxLength: 200, description: 'Stored verbatim, not trimmed.', example: 'Renew passport' })

@@ -1,13 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsOptional, ValidateIf } from 'class-validator';
+import { IsStorableText } from '../../common/validators.js';
 import { IsPassword } from '../../auth/dto/password.validator.js';
 
 export class UpdateProfileDto {
-  @ApiProperty({ example: 'Ada Lovelace', maxLength: 100, nullable: true, required: false })
+  @ApiProperty({ type: String, example: 'Ada Lovelace', minLength: 1, maxLength: 100, nullable: true, required: false, description: 'null clears it.' })
   @IsOptional()
   @ValidateIf((_, value) => value !== null)
-  @IsString()
-  @MaxLength(100)
+  @IsStorableText(1, 100)
   name?: string | null;
 }
 
@@ -20,8 +20,6 @@ export class ChangePasswordDto {
 }
 
 export class DeleteAccountDto {
-  @ApiProperty({ description: 'The current password, to confirm.', format: 'password' })
-  @IsString()
-  @MaxLength(1024)
+  @IsPassword('The current password, to confirm')
   password: string;
 }

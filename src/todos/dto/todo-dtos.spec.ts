@@ -4,7 +4,7 @@ import { validate } from 'class-validator';
 import { CreateTodoDto } from './create-todo.dto.js';
 import { ListTodosQueryDto } from './list-todos-query.dto.js';
 import { UpdateTodoDto } from './update-todo.dto.js';
-import { parseDateTime } from './validators.js';
+import { parseDateTime } from '../../common/validators.js';
 
 async function failures(cls: new () => object, plain: object): Promise<string[]> {
   const errors = await validate(plainToInstance(cls, plain), { whitelist: true, forbidNonWhitelisted: true });
