@@ -7,7 +7,8 @@
  * and the cleanup. Targets are reported (PASS/MISS) but do not change the exit code.
  *
  * Environment knobs: BENCH_BCRYPT_ROUNDS (default 12, the production cost), BENCH_USERS (50),
- * BENCH_DURATION (seconds per measured round, 10), BENCH_ROUNDS (3), BENCH_WARMUP (seconds, 3).
+ * BENCH_DURATION (seconds per measured round, 10), BENCH_ROUNDS (3), BENCH_WARMUP (seconds, 3),
+ * BENCH_NODE_ARGS (extra node flags for the server, e.g. for --cpu-prof).
  */
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
@@ -94,7 +95,9 @@ async function startServer(databaseUrl: string, keysDir: string, logFile: string
   // A file, not a pipe: nothing in this process has to drain the server's log while it is busy
   // generating load.
   const logFd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server under load.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     cwd: ROOT,
     stdio: ['ignore', logFd, logFd],
     env: {
