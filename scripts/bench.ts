@@ -18,12 +18,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateMissingKeys } from '../src/auth/tokens/key-files.js';
-import { createScratchDatabase, dropScratchDatabase, type ScratchDatabase } from '../test/support/database.js';
+import { createScratchDatabase, dropScratchDatabase, freePort, type ScratchDatabase } from '../test/support/database.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
@@ -66,17 +65,6 @@ const TARGETS = {
 // ---------------------------------------------------------------------------------------------
 // Process and server plumbing
 // ---------------------------------------------------------------------------------------------
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /**
  * Scans of the sessions table so far, from Postgres' own statistics. Backends publish them at

