@@ -16,7 +16,7 @@ const CREDENTIALS_BY_EMAIL: Statement = {
   text: 'SELECT id, password_hash, token_hash FROM users WHERE email = $1',
 };
 
-export function isUniqueViolation(error: unknown): boolean {
+function isUniqueViolation(error: unknown): boolean {
   return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION;
 }
 
