@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,7 +152,8 @@ describe('TokenService', () => {
   it('writes private key files readable by the owner only', async () => {
     const { mode } = await import('node:fs/promises').then((fs) => fs.stat(join(dir, 'access-private.pem')));
     expect(mode & 0o077).toBe(0);
-    expect(await readFile(join(dir, 'access-private.pem'), 'utf8')).toContain('BEGIN PRIVATE KEY');
+    const pem = await readFile(join(dir, 'access-private.pem'), 'utf8');
+    expect(createPrivateKey(pem).asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
   });
 
   it('refuses to start in production when key files are missing, naming them', async () => {
