@@ -96,14 +96,23 @@ interface Server {
   logFile: string;
 }
 
+/** The node flags of package.json's `start:prod` (`node <flags> dist/main.js`). */
+function startProdNodeFlags(): string[] {
+  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+  const words = script.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js') throw new Error(`start:prod is not "node <flags> dist/main.js": ${script}`);
+  return words.slice(1, -1);
+}
+
 /** dist/main.js exactly as `npm run start:prod` runs it, so the measured code is the shipped code. */
 async function startServer(databaseUrl: string, keysDir: string, logFile: string): Promise<Server> {
   const port = await freePort();
   // A file, not a pipe: nothing in this process has to drain the server's log while it is busy
   // generating load.
   const logFd = openSync(logFile, 'a');
-  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server under load.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // Exactly `npm run start:prod` (its node flags included, e.g. the heap size), without npm in
+  // between so the pid is the server's. BENCH_NODE_ARGS adds flags, e.g. "--cpu-prof".
+  const nodeArgs = [...startProdNodeFlags(), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     cwd: ROOT,
     stdio: ['ignore', logFd, logFd],
