@@ -1,24 +1,19 @@
 import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import type { SignupResponseDto } from '../users/dto/user-profile.dto.js';
-import { Sql, type Statement } from '../database/sql.js';
+import { PG_UNIQUE_VIOLATION, pgErrorCode, Sql, type Statement } from '../database/sql.js';
 import { User } from '../users/entities/user.entity.js';
 import type { LoginDto, SignupDto } from './dto/auth.dto.js';
 import { newTokenHash, PasswordService } from './password.service.js';
 import { type Device, SessionsService } from './sessions/sessions.service.js';
 import { customKeyMatches, type RefreshClaims, type TokenPair, TokenService } from './tokens/token.service.js';
 
-const UNIQUE_VIOLATION = '23505';
 const CREDENTIALS_BY_EMAIL: Statement = {
   name: 'user_credentials',
   text: 'SELECT id, password_hash, token_hash FROM users WHERE email = $1',
 };
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION;
-}
 
 @Injectable()
 export class AuthService {
@@ -43,7 +38,7 @@ export class AuthService {
         .then((result) => result.raw)) as { id: string; email: string; name: string | null; created_at: Date }[];
       return { id: user.id, email: user.email, name: user.name, createdAt: user.created_at.toISOString() };
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException('Email is already registered');
+      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictException('Email is already registered');
       throw error;
     }
   }

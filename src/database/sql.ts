@@ -5,6 +5,19 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 type Runner = Pick<DataSource | EntityManager, 'query'>;
 
+export const PG_UNIQUE_VIOLATION = '23505';
+export const PG_FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * The SQLSTATE of a failed statement, whether pg raised it directly (Sql) or TypeORM wrapped it
+ * in a QueryFailedError.
+ */
+export function pgErrorCode(error: unknown): string | undefined {
+  const failure = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = failure?.driverError?.code ?? failure?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /** TypeORM's Postgres driver answers UPDATE and DELETE with `[rows, rowCount]`; this returns the rows. */
 export async function modifyReturning<T>(runner: Runner, sql: string, parameters: unknown[]): Promise<T[]> {
   const [rows] = (await runner.query(sql, parameters)) as [T[], number];

@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
-import { isoUtc, modifyReturning, Sql, type Statement } from '../database/sql.js';
+import { isoUtc, modifyReturning, PG_FOREIGN_KEY_VIOLATION, pgErrorCode, Sql, type Statement } from '../database/sql.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
@@ -63,8 +63,6 @@ const PATCHABLE = [
   ['dueAt', 'due_at', 'timestamptz'],
 ] as const satisfies ReadonlyArray<readonly [keyof UpdateTodoDto, string, string]>;
 
-const FOREIGN_KEY_VIOLATION = '23503';
-
 @Injectable()
 export class TodosService {
   constructor(
@@ -84,7 +82,7 @@ export class TodosService {
       return toDto(row);
     } catch (error) {
       // The user was deleted after the guard let this token through: it no longer speaks for anyone.
-      if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) {
+      if (pgErrorCode(error) === PG_FOREIGN_KEY_VIOLATION) {
         throw new InvalidTokenException();
       }
       throw error;
