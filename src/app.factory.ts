@@ -38,13 +38,9 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   const fastify = app.getHttpAdapter().getInstance();
   // Fastify would also parse text/plain; a form post (or any simple cross-site request) gets a 415.
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => {
-    try {
-      done(null, parseJsonBody(body.toString()));
-    } catch (error) {
-      done(error as Error);
-    }
-  });
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, async (_request: FastifyRequest, body: string | Buffer) =>
+    parseJsonBody(body.toString()),
+  );
   // One line per request: method, route template (never ids or query strings), status, duration.
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     request.log.info(
