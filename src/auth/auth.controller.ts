@@ -23,15 +23,9 @@ import { LoginDto, RefreshDto, SessionDto, SignupDto, TokenPairDto } from './dto
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import { RefreshTokenGuard } from './guards/token.guards.js';
 import { RefreshCookie } from './refresh-cookie.js';
-import { type Device, SessionsService } from './sessions/sessions.service.js';
+import { deviceOf } from './sessions/device.js';
+import { SessionsService } from './sessions/sessions.service.js';
 import type { RefreshClaims, TokenPair } from './tokens/token.service.js';
-
-const MAX_USER_AGENT = 512;
-
-export function deviceOf(request: FastifyRequest): Device {
-  const userAgent = request.headers['user-agent'];
-  return { userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null, ip: request.ip ?? null };
-}
 
 @ApiTags('auth')
 @Controller('auth')
@@ -126,7 +120,7 @@ export class AuthController {
   @ApiBadRequestResponse({ description: 'The id is not a UUID.' })
   @ApiNotFoundResponse({ description: 'No active session of yours has this id.' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
-  async deleteSession(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe({ version: undefined })) id: string): Promise<void> {
+  async deleteSession(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.sessions.revokeOrThrow(id, user.userId);
   }
 }

@@ -11,7 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { deviceOf } from '../auth/auth.controller.js';
+import { deviceOf } from '../auth/sessions/device.js';
 import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator.js';
 import { TokenPairDto } from '../auth/dto/auth.dto.js';
 import { RefreshCookie } from '../auth/refresh-cookie.js';
