@@ -1,24 +1,16 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { existsSync } from 'node:fs';
 import { createApp } from './app.factory.js';
-import { validateEnvironment } from './config/environment.js';
-import { ensureDatabase, EMBEDDED_DATABASE, embeddedDatabaseUrl, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { loadEnvironment } from './config/environment.js';
+import { databaseFor, EmbeddedPostgresUnavailable } from './database/embedded-postgres.js';
 
 async function bootstrap() {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const env = validateEnvironment(process.env);
-
-  let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
-  if (!env.DATABASE_URL) {
-    console.log(`DATABASE_URL is not set: using the embedded PostgreSQL on port ${env.EMBEDDED_PG_PORT} (data in .data/)`);
-    embedded = await startEmbeddedPostgres({ dataDir: '.data/postgres', port: env.EMBEDDED_PG_PORT, persistent: true });
-    await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
-    env.DATABASE_URL = embeddedDatabaseUrl(env.EMBEDDED_PG_PORT);
-  }
+  const env = loadEnvironment();
+  const database = await databaseFor(env);
+  env.DATABASE_URL = database.url;
 
   const app = await createApp(env).catch(async (error: unknown) => {
-    await embedded?.stop();
+    await database.stop();
     throw error;
   });
 
@@ -29,7 +21,7 @@ async function bootstrap() {
     new Logger('Shutdown').log(`${signal} received: finishing in-flight requests`);
     // Stops accepting, waits for in-flight requests, then runs the shutdown hooks (pool, listeners).
     await app.close();
-    await embedded?.stop();
+    await database.stop();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
@@ -38,13 +30,21 @@ async function bootstrap() {
   await app.listen({ port: env.PORT, host: '0.0.0.0' });
 }
 
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '28P01', '3D000']);
+/** Connection failures node-postgres reports by the socket's error code. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
+
+/** One line that says what went wrong at start-up and, where it can, what to do about it. */
+function startupFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof EmbeddedPostgresUnavailable) return message;
+  const code = (error as { code?: string } | undefined)?.code;
+  if (code && UNREACHABLE.has(code)) return `cannot reach the database (after retrying): ${message}`;
+  if (code === '28P01') return `the database refused the credentials in DATABASE_URL: ${message}`;
+  if (code === '3D000') return `the database named in DATABASE_URL does not exist: ${message}`;
+  return message;
+}
 
 bootstrap().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: string } | undefined)?.code;
-  console.error(
-    code && NETWORK_ERRORS.has(code) ? `Startup failed: cannot use the database (after retrying): ${message}` : `Startup failed: ${message}`,
-  );
+  console.error(`Startup failed: ${startupFailure(error)}`);
   process.exit(1);
 });

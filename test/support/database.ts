@@ -1,8 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source.js';
@@ -60,8 +57,7 @@ export async function createScratchDatabase(prefix: 'e2e' | 'bench'): Promise<Sc
     adminUrl = LOCAL_POSTGRES;
     source = 'local postgres';
   } else {
-    const dataDir = await mkdtemp(join(tmpdir(), `${prefix}-pg-`));
-    embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false });
+    embedded = await startEmbeddedPostgres({ port: await freePort() });
     adminUrl = embedded.adminUrl;
     source = 'embedded postgres';
   }
