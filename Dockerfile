@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# Todo API image: NestJS 12 (ESM, Fastify) on Node 22, multi-stage.
+# Todo API image: NestJS 12 (ESM, Fastify) on Node 24 (the current LTS), multi-stage.
 #
 #   docker build -t todo-api .
 #   docker run --rm -p 3000:3000 \
@@ -12,19 +12,15 @@
 # (KEYS_DIR). With NODE_ENV=production the service refuses to start without them; it never generates
 # keys in the container. The files must be readable by the `node` user (uid 1000).
 #
-# Database: DATABASE_URL must always be set in the container. The embedded-postgres fallback (used only
-# when DATABASE_URL is unset) is for local development; its platform binaries are optional
-# dependencies and are left out of the runtime image (--omit=optional), saving about 60 MB.
+# Database: DATABASE_URL must always be set in the container. The embedded PostgreSQL (used only when
+# DATABASE_URL is unset) is for local development; its platform binaries (@embedded-postgres/*) are
+# optional dependencies and are left out of the runtime image (--omit=optional), saving about 60 MB.
 
-ARG NODE_VERSION=22
+ARG NODE_VERSION=24
 
-# ---- base: Node + npm 11 (the node:22 image ships npm 10; npm 11 honours package.json "allowScripts",
-#      which approves the bcrypt and esbuild install scripts. npm 10 ignores the field and runs every
-#      script, which would also work.)
+# ---- base: Node 24 ships npm 11, which honours package.json "allowScripts" (the bcrypt and esbuild
+#      install scripts are approved there).
 FROM node:${NODE_VERSION}-bookworm-slim AS base
-ARG NPM_VERSION=11.19.1
-RUN npm install -g "npm@${NPM_VERSION}" --no-audit --no-fund \
- && npm cache clean --force
 WORKDIR /app
 
 # ---- deps: every dependency (dev included) exactly as the lockfile says
