@@ -179,6 +179,7 @@ export async function startEmbeddedPostgres(options: {
   try {
     if (scratch) await chmod(scratch, 0o755);
     if (!canEnter(user, binaries.postgres)) binaries = await stageBinaries(binaries.initdb, join(await enterableDir(stageRoot), 'postgresql'));
+    await mkdir(dirname(dataDir), { recursive: true });
     if (!canEnter(user, dirname(dataDir))) dataDir = join(await enterableDir(stageRoot), 'data');
     if (!canEnter(user, binaries.postgres) || !canEnter(user, dirname(dataDir))) {
       throw new EmbeddedPostgresUnavailable(`the \`${user?.name}\` OS user cannot reach ${binaries.postgres} or ${dataDir}; run as a normal user`);
