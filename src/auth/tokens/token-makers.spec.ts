@@ -115,7 +115,8 @@ describe('token makers', () => {
     });
 
     const refused: [string, () => Promise<string>, TokenPurpose?][] = [
-      ['an expired token', () => format().forge(access({ iat: format().time(-1000), exp: format().time(-10) }))],
+      // Within the lifetime by iat, so only `exp` can refuse it.
+      ['an expired token', () => format().forge(access({ iat: format().time(-60), exp: format().time(-10) }))],
       ['a token without exp', () => format().forge(access({ exp: undefined }))],
       ['a token without iat', () => format().forge(access({ iat: undefined }))],
       ['a token older than its lifetime by iat, though exp is later', () => format().forge(access({ iat: format().time(-1000), exp: format().time(100) }))],
@@ -157,6 +158,10 @@ describe('token makers', () => {
         const [header, , signature] = jwt.sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: 'RS256', keyid: keys.jwt!.access.kid }).split('.');
         return `${header}.${b64({ ...access(), sub: '99999999-9999-4999-8999-999999999999' })}.${signature}`;
       }],
+      ...(['RS512', 'PS256'] as const).map((alg): [string, () => string] => [
+        `${alg} signed with the real RSA key (the algorithm is pinned, not taken from the header)`,
+        () => jwt.sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: alg, keyid: keys.jwt!.access.kid }),
+      ]),
       ['a jku header pointing elsewhere (ignored: still an unknown kid)', () =>
         jwt.sign(access(), {
           privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey as never,
@@ -210,9 +215,12 @@ describe('token makers', () => {
         return `v4.public.${forged.toString('base64url')}.${footer}`;
       }],
       ['the footer removed', () => legit.split('.').slice(0, 3).join('.')],
-      ['a footer with an extra field (kid is real, the footer is not the one signed for it)', () => {
-        const { body } = split(legit);
-        return `v4.public.${body.toString('base64url')}.${b64({ kid: keys.paseto!.access.kid, x: 1 })}`;
+      ['a footer with an extra field beside the real kid, even signed with the real key', async () => {
+        const claims = JSON.parse(split(legit).body.subarray(0, -64).toString());
+        return v4.Sign(await pasetoSecret(keys.paseto!.access.privateKey), claims, {
+          footer: new TextEncoder().encode(JSON.stringify({ kid: keys.paseto!.access.kid, wpk: 'x' })),
+          addIssuedAt: false,
+        });
       }],
       ['a footer that is not JSON', () => `${legit.split('.').slice(0, 3).join('.')}.${Buffer.from('kid').toString('base64url')}`],
       ['a v4.local header on the same payload', () => legit.replace(/^v4\.public\./, 'v4.local.')],
