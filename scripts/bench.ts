@@ -8,7 +8,8 @@
  *
  * Environment knobs: BENCH_BCRYPT_ROUNDS (default 12, the production cost), BENCH_USERS (50),
  * BENCH_DURATION (seconds per measured round, 10), BENCH_ROUNDS (3), BENCH_WARMUP (seconds, 3),
- * BENCH_NODE_ARGS (extra node flags for the server, e.g. for --cpu-prof).
+ * BENCH_NODE_ARGS (extra node flags for the server, e.g. for --cpu-prof), BENCH_TOKEN_FORMAT (jwt or
+ * paseto: the server's TOKEN_FORMAT, default jwt; run once per format to compare them).
  */
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -21,7 +22,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateMissingKeys } from '../src/auth/tokens/key-files.js';
+import { generateMissingKeys, TOKEN_FORMATS, type TokenFormat } from '../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase, freePort, type ScratchDatabase } from '../test/support/database.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,6 +43,8 @@ const CONNECTIONS = 50;
 const ROUND_SECONDS = intFromEnv('BENCH_DURATION', 10);
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 3);
+const TOKEN_FORMAT = (process.env.BENCH_TOKEN_FORMAT || 'jwt') as TokenFormat;
+if (!TOKEN_FORMATS.includes(TOKEN_FORMAT)) throw new Error(`BENCH_TOKEN_FORMAT must be ${TOKEN_FORMATS.join(' or ')}`);
 /** Seeding signs up and logs in this many users at once: each costs a bcrypt hash or compare. */
 const SEED_CONCURRENCY = 4;
 const PROBE_RATE = 50;
@@ -123,6 +126,7 @@ async function startServer(databaseUrl: string, keysDir: string, logFile: string
       // The production configuration; its keys were generated into the fresh KEYS_DIR beforehand.
       NODE_ENV: 'production',
       KEYS_DIR: keysDir,
+      TOKEN_FORMAT,
       // The production logging path stays on: every request is logged, to the file above.
       LOG_LEVEL: 'info',
       BCRYPT_ROUNDS: String(BCRYPT_ROUNDS),
@@ -508,6 +512,7 @@ async function bcryptCompareRate(): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 
 interface Report {
+  tokenFormat: TokenFormat;
   routes: Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number }>;
   bcryptComparePerSec: number;
   loginEfficiency: number;
@@ -541,7 +546,7 @@ function printReport(report: Report, probe: { samples: number; errors: number; n
     ),
   ];
   console.log(`\n${lines.join('\n')}\n`);
-  console.log(`- bcrypt cost ${BCRYPT_ROUNDS}, ${CONNECTIONS} connections, median of ${ROUNDS} rounds (errors/non-2xx summed over all rounds)`);
+  console.log(`- TOKEN_FORMAT=${report.tokenFormat}, bcrypt cost ${BCRYPT_ROUNDS}, ${CONNECTIONS} connections, median of ${ROUNDS} rounds (errors/non-2xx summed over all rounds)`);
   console.log(`- raw bcrypt.compare: ${report.bcryptComparePerSec} /s (concurrency ${COMPARE_CONCURRENCY})`);
   console.log(`- login efficiency (login req/s ÷ compare/s): ${report.loginEfficiency}`);
   console.log(
@@ -596,7 +601,7 @@ async function main(): Promise<number> {
     db = await createScratchDatabase('bench');
     log(`database ${db.name} on ${db.source}`);
     const keysDir = join(workDir, 'keys');
-    await generateMissingKeys(keysDir);
+    await generateMissingKeys(keysDir, TOKEN_FORMAT);
     server = await startServer(db.url, keysDir, join(workDir, 'server.log'));
     const { baseUrl } = server;
     log(`server pid ${server.child.pid} on ${baseUrl}, log ${server.logFile}`);
@@ -635,6 +640,7 @@ async function main(): Promise<number> {
     const peakRss = peakRssMb(server.child.pid!);
     const loginRps = routes.get(specs.login.name)!.median.rps;
     const report = buildReport(routes, {
+      tokenFormat: TOKEN_FORMAT,
       bcryptComparePerSec: round1(comparePerSec),
       loginEfficiency: Math.round((loginRps / comparePerSec) * 1000) / 1000,
       probeP99DuringLoginMs: round2(percentile(probeLatencies, 99)),
