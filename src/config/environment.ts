@@ -34,6 +34,7 @@ const DEFAULTS = {
   AUTH_RATE_LIMIT: '10',
   AUTH_RATE_TTL: '60',
   LOG_LEVEL: 'info',
+  QUEUE_POLL_INTERVAL_MS: '2000',
 } satisfies Partial<Record<keyof Environment, string>>;
 
 /** Every variable the service reads, declared once and validated at start-up (API.md, Configuration). */
@@ -100,6 +101,13 @@ export class Environment {
   @IsInt({ message: 'must be a positive whole number of seconds' })
   @Min(1, { message: 'must be a positive whole number of seconds' })
   AUTH_RATE_TTL: number;
+
+  /** How often an idle worker looks for due messages (retries); new ones wake it through NOTIFY. */
+  @ToInt()
+  @IsInt({ message: 'must be a whole number of milliseconds from 500 to 60000' })
+  @Min(500, { message: 'must be a whole number of milliseconds from 500 to 60000' })
+  @Max(60_000, { message: 'must be a whole number of milliseconds from 500 to 60000' })
+  QUEUE_POLL_INTERVAL_MS: number;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
