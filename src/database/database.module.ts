@@ -1,19 +1,36 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type pg from 'pg';
 import type { Environment } from '../config/environment.js';
 import { dataSourceOptions } from './data-source.js';
+import { createPool, PG_POOL } from './pool.js';
 import { Sql } from './sql.js';
+
+/** Owns the pool; TypeORM's DataSource ends it on shutdown (it closes the pool it was given). */
+@Module({
+  providers: [
+    {
+      provide: PG_POOL,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) => createPool(config.getOrThrow('DATABASE_URL', { infer: true })),
+    },
+  ],
+  exports: [PG_POOL],
+})
+class PoolModule {}
 
 @Global()
 @Module({
   providers: [Sql],
   exports: [Sql],
   imports: [
+    PoolModule,
     TypeOrmModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => ({
-        ...dataSourceOptions(config.getOrThrow('DATABASE_URL', { infer: true })),
+      imports: [PoolModule],
+      inject: [ConfigService, PG_POOL],
+      useFactory: (config: ConfigService<Environment, true>, pool: pg.Pool) => ({
+        ...dataSourceOptions(config.getOrThrow('DATABASE_URL', { infer: true }), pool),
         migrationsRun: true,
         // A short, bounded wait for a database that is still starting; then start-up fails.
         retryAttempts: 5,

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import { PG_POOL } from './pool.js';
 
 type Runner = Pick<DataSource | EntityManager, 'query'>;
 
@@ -39,17 +39,13 @@ export interface Statement {
 }
 
 /**
- * Hot-path statements straight on TypeORM's own connection pool (one pool, one set of settings):
+ * Hot-path statements straight on the pool TypeORM shares (one pool, one set of settings):
  * no query builder, no query runner per call, and each named statement is parsed and planned once
  * per connection. Transactions and everything else go through TypeORM.
  */
 @Injectable()
 export class Sql {
-  private readonly pool: pg.Pool;
-
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    this.pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
-  }
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   async rows<T>(statement: Statement, values: unknown[]): Promise<T[]> {
     const result = await this.pool.query<T & pg.QueryResultRow>({ ...statement, values });
