@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { Environment } from '../config/environment.js';
 import { dataSourceOptions } from './data-source.js';
 import { createPool, PG_POOL } from './pool.js';
+import { Db } from './db.js';
 import { Sql } from './sql.js';
 
 /** Owns the pool; TypeORM's DataSource ends it on shutdown (it closes the pool it was given). */
@@ -22,8 +23,8 @@ class PoolModule {}
 
 @Global()
 @Module({
-  providers: [Sql],
-  exports: [Sql],
+  providers: [Db, Sql],
+  exports: [Db, Sql],
   imports: [
     PoolModule,
     TypeOrmModule.forRootAsync({

@@ -32,10 +32,26 @@ export function isoUtc(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-/** A statement run often enough to be worth preparing once per connection. */
-export interface Statement {
-  name: string;
-  text: string;
+declare const ROW: unique symbol;
+declare const PARAMS: unique symbol;
+
+/**
+ * One SQL statement, run as a named (prepared) statement: each connection parses and plans it
+ * once. `Row` and `Params` exist for the compiler alone: they type what `Db.run` takes and returns.
+ */
+export interface Statement<Row = unknown, Params extends unknown[] = unknown[]> {
+  readonly name: string;
+  readonly text: string;
+  readonly [ROW]?: Row;
+  readonly [PARAMS]?: Params;
+}
+
+/**
+ * `name` must be unique across the app and always carry the same `text` (pg refuses to reuse a
+ * name for another text on one connection). Label the `Params` tuple with what `$1`, `$2`... are.
+ */
+export function statement<Row, Params extends unknown[]>(name: string, text: string): Statement<Row, Params> {
+  return { name, text };
 }
 
 /**
