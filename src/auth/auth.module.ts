@@ -7,6 +7,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Environment } from '../config/environment.js';
 import { User } from '../users/entities/user.entity.js';
+import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
@@ -39,7 +40,7 @@ import { TokenService } from './tokens/token.service.js';
       }),
     }),
   ],
-  controllers: [AuthController, JwksController],
+  controllers: [AuthController, AccountController, JwksController],
   providers: [
     {
       provide: KeyStore,
@@ -59,6 +60,5 @@ import { TokenService } from './tokens/token.service.js';
     RefreshCookie,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
-  exports: [TokenService, PasswordService, SessionsService, RefreshCookie],
 })
 export class AuthModule {}

@@ -1,10 +1,11 @@
-import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import type { SignupResponseDto } from '../users/dto/user-profile.dto.js';
-import { PG_UNIQUE_VIOLATION, pgErrorCode, Sql, type Statement } from '../database/sql.js';
+import { modifyReturning, PG_UNIQUE_VIOLATION, pgErrorCode, Sql, type Statement } from '../database/sql.js';
 import { User } from '../users/entities/user.entity.js';
+import type { ChangePasswordDto } from './dto/account.dto.js';
 import type { LoginDto, SignupDto } from './dto/auth.dto.js';
 import { newTokenHash, PasswordService } from './password.service.js';
 import { type Device, SessionsService } from './sessions/sessions.service.js';
@@ -15,10 +16,12 @@ const CREDENTIALS_BY_EMAIL: Statement = {
   text: 'SELECT id, password_hash, token_hash FROM users WHERE email = $1',
 };
 
+/** Every credential rule: signup, login, refresh, password change, the password check on account deletion. */
 @Injectable()
 export class AuthService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly sql: Sql,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
@@ -67,5 +70,50 @@ export class AuthService {
       throw new InvalidTokenException();
     }
     return this.tokens.issuePair(claims.sub, claims.sid, rotated.nextJti, rotated.tokenHash);
+  }
+
+  /**
+   * New hash, new tokenHash (every earlier refresh token dies), every session revoked and one new
+   * session for this device, in one transaction. bcrypt runs before it, so no lock waits on it;
+   * the UPDATE only applies if the password is still the one just checked.
+   */
+  async changePassword(userId: string, dto: ChangePasswordDto, device: Device): Promise<TokenPair> {
+    const currentHash = await this.passwordHashOf(userId);
+    if (!(await this.passwords.verify(dto.currentPassword, currentHash))) {
+      throw new ForbiddenException('Current password is incorrect');
+    }
+    if (dto.newPassword === dto.currentPassword) {
+      throw new BadRequestException('newPassword must differ from currentPassword');
+    }
+    const passwordHash = await this.passwords.hash(dto.newPassword);
+    const tokenHash = newTokenHash();
+
+    const { session, revoked } = await this.dataSource.transaction(async (manager) => {
+      const updated = await modifyReturning<{ id: string }>(
+        manager,
+        `UPDATE users SET password_hash = $2, token_hash = $3, updated_at = now()
+          WHERE id = $1 AND password_hash = $4 RETURNING id`,
+        [userId, passwordHash, tokenHash, currentHash],
+      );
+      if (updated.length === 0) throw new ConflictException('The password was changed by another request; try again');
+      const revoked = await this.sessions.revokeAll(userId, manager);
+      return { session: await this.sessions.open(userId, device, manager), revoked };
+    });
+    // Committed: make sure this instance does not serve any of them from memory.
+    this.sessions.forget(revoked);
+    return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash);
+  }
+
+  /** Sessions and todos go with the user (ON DELETE CASCADE); the sessions trigger tells every instance. */
+  async deleteAccount(userId: string, password: string): Promise<void> {
+    const hash = await this.passwordHashOf(userId);
+    if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException('Password is incorrect');
+    await this.users.delete({ id: userId });
+  }
+
+  private async passwordHashOf(userId: string): Promise<string> {
+    const user = await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } });
+    if (!user) throw new InvalidTokenException();
+    return user.passwordHash;
   }
 }
