@@ -1,28 +1,20 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { Db } from '../database/db.js';
+import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../database/sql.js';
 import type { SignupResponseDto } from '../users/dto/user-profile.dto.js';
-import { modifyReturning, PG_UNIQUE_VIOLATION, pgErrorCode, Sql, type Statement } from '../database/sql.js';
-import { User } from '../users/entities/user.entity.js';
+import { USERS } from '../users/users.sql.js';
 import type { ChangePasswordDto } from './dto/account.dto.js';
 import type { LoginDto, SignupDto } from './dto/auth.dto.js';
 import { newTokenHash, PasswordService } from './password.service.js';
 import { type Device, SessionsService } from './sessions/sessions.service.js';
 import { customKeyMatches, type RefreshClaims, type TokenPair, TokenService } from './tokens/token.service.js';
 
-const CREDENTIALS_BY_EMAIL: Statement = {
-  name: 'user_credentials',
-  text: 'SELECT id, password_hash, token_hash FROM users WHERE email = $1',
-};
-
 /** Every credential rule: signup, login, refresh, password change, the password check on account deletion. */
 @Injectable()
 export class AuthService {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly sql: Sql,
+    private readonly db: Db,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
@@ -32,14 +24,8 @@ export class AuthService {
   async signup(dto: SignupDto): Promise<SignupResponseDto> {
     const passwordHash = await this.passwords.hash(dto.password);
     try {
-      const [user] = (await this.users
-        .createQueryBuilder()
-        .insert()
-        .values({ email: dto.email, name: dto.name ?? null, passwordHash, tokenHash: newTokenHash() })
-        .returning(['id', 'email', 'name', 'createdAt'])
-        .execute()
-        .then((result) => result.raw)) as { id: string; email: string; name: string | null; created_at: Date }[];
-      return { id: user.id, email: user.email, name: user.name, createdAt: user.created_at.toISOString() };
+      const [user] = await this.db.run(USERS.insert, [dto.email, dto.name ?? null, passwordHash, newTokenHash()]);
+      return user;
     } catch (error) {
       if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictException('Email is already registered');
       throw error;
@@ -48,11 +34,11 @@ export class AuthService {
 
   /** Unknown email and wrong password fail alike: same body, one bcrypt compare each. */
   async login(dto: LoginDto, device: Device): Promise<TokenPair> {
-    const user = await this.sql.row<{ id: string; password_hash: string; token_hash: string }>(CREDENTIALS_BY_EMAIL, [dto.email]);
-    const valid = await this.passwords.verify(dto.password, user?.password_hash);
+    const user = await this.db.one(USERS.credentialsByEmail, [dto.email]);
+    const valid = await this.passwords.verify(dto.password, user?.passwordHash);
     if (!user || !valid) throw new UnauthorizedException('Invalid email or password');
     const session = await this.sessions.open(user.id, device);
-    return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.token_hash);
+    return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash);
   }
 
   /** Spends a verified refresh token and returns the session's next pair. */
@@ -88,19 +74,12 @@ export class AuthService {
     const passwordHash = await this.passwords.hash(dto.newPassword);
     const tokenHash = newTokenHash();
 
-    const { session, revoked } = await this.dataSource.transaction(async (manager) => {
-      const updated = await modifyReturning<{ id: string }>(
-        manager,
-        `UPDATE users SET password_hash = $2, token_hash = $3, updated_at = now()
-          WHERE id = $1 AND password_hash = $4 RETURNING id`,
-        [userId, passwordHash, tokenHash, currentHash],
-      );
-      if (updated.length === 0) throw new ConflictException('The password was changed by another request; try again');
-      const revoked = await this.sessions.revokeAll(userId, manager);
-      return { session: await this.sessions.open(userId, device, manager), revoked };
+    const session = await this.db.transaction(async (tx) => {
+      const [replaced] = await this.db.run(USERS.replacePassword, [userId, passwordHash, tokenHash, currentHash], tx);
+      if (!replaced) throw new ConflictException('The password was changed by another request; try again');
+      await this.sessions.revokeAll(userId, tx);
+      return this.sessions.open(userId, device, tx);
     });
-    // Committed: make sure this instance does not serve any of them from memory.
-    this.sessions.forget(revoked);
     return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash);
   }
 
@@ -108,11 +87,12 @@ export class AuthService {
   async deleteAccount(userId: string, password: string): Promise<void> {
     const hash = await this.passwordHashOf(userId);
     if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException('Password is incorrect');
-    await this.users.delete({ id: userId });
+    await this.db.run(USERS.delete, [userId]);
   }
 
   private async passwordHashOf(userId: string): Promise<string> {
-    const user = await this.users.findOne({ where: { id: userId }, select: { id: true, passwordHash: true } });
+    const user = await this.db.one(USERS.passwordHash, [userId]);
+    // The session check passed, so the user existed a moment ago: deleted since.
     if (!user) throw new InvalidTokenException();
     return user.passwordHash;
   }
