@@ -6,7 +6,6 @@ import type { Environment } from '../config/environment.js';
 import { dataSourceOptions } from './data-source.js';
 import { createPool, PG_POOL } from './pool.js';
 import { Db } from './db.js';
-import { Sql } from './sql.js';
 
 /** Owns the pool; TypeORM's DataSource ends it on shutdown (it closes the pool it was given). */
 @Module({
@@ -23,8 +22,8 @@ class PoolModule {}
 
 @Global()
 @Module({
-  providers: [Db, Sql],
-  exports: [Db, Sql],
+  providers: [Db],
+  exports: [Db],
   imports: [
     PoolModule,
     TypeOrmModule.forRootAsync({
