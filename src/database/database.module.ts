@@ -4,8 +4,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { Environment } from '../config/environment.js';
 import { dataSourceOptions } from './data-source.js';
-import { createPool, PG_POOL } from './pool.js';
 import { Db } from './db.js';
+import { createPool, PG_POOL } from './pool.js';
 
 /** Owns the pool; TypeORM's DataSource ends it on shutdown (it closes the pool it was given). */
 @Module({
@@ -36,6 +36,9 @@ class PoolModule {}
         retryAttempts: 5,
         retryDelay: 1_000,
         toRetry: (error: unknown) => {
+          // Start-up that failed after connecting (a failing migration) has had TypeORM end the
+          // pool: no retry could use it, and the error at hand is the one that says why.
+          if (pool.ending) return false;
           new Logger('Database').warn(`database not reachable yet: ${error instanceof Error ? error.message : String(error)}`);
           return true;
         },
