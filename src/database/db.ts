@@ -88,6 +88,14 @@ export class Db {
     return result;
   }
 
+  /**
+   * Runs a library's own SQL (the job queue's insert) inside `tx`, so what it writes commits or
+   * rolls back with the caller's work. The app's own statements go through `run`.
+   */
+  async foreign(text: string, values: unknown[] | undefined, tx: Tx): Promise<pg.QueryResultRow[]> {
+    return (await this.on(tx).query(text, values)).rows;
+  }
+
   /** One round trip to the database (the health check). */
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
