@@ -3,9 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Environment } from '../config/environment.js';
-import { User } from '../users/entities/user.entity.js';
+import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
@@ -22,7 +21,6 @@ import { TokenService } from './tokens/token.service.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([User]),
     PassportModule,
     ThrottlerModule.forRootAsync({
       inject: [ConfigService],
@@ -36,7 +34,7 @@ import { TokenService } from './tokens/token.service.js';
       }),
     }),
   ],
-  controllers: [AuthController, JwksController],
+  controllers: [AuthController, AccountController, JwksController],
   providers: [
     ...tokenMakerProviders,
     TokenService,
@@ -51,6 +49,5 @@ import { TokenService } from './tokens/token.service.js';
     RefreshCookie,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
-  exports: [TokenService, PasswordService, SessionsService, RefreshCookie],
 })
 export class AuthModule {}

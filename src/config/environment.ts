@@ -36,6 +36,7 @@ const DEFAULTS = {
   TOKEN_FORMAT: 'jwt',
   REFRESH_REUSE_GRACE: '0',
   LOG_LEVEL: 'info',
+  QUEUE_POLL_INTERVAL_MS: '2000',
 } satisfies Partial<Record<keyof Environment, string>>;
 
 /** Every variable the service reads, declared once and validated at start-up (API.md, Configuration). */
@@ -113,6 +114,13 @@ export class Environment {
   @Min(0, { message: 'must be a whole number of seconds from 0 to 60' })
   @Max(60, { message: 'must be a whole number of seconds from 0 to 60' })
   REFRESH_REUSE_GRACE: number;
+
+  /** How often an idle worker looks for due messages (retries); new ones wake it through NOTIFY. */
+  @ToInt()
+  @IsInt({ message: 'must be a whole number of milliseconds from 500 to 60000' })
+  @Min(500, { message: 'must be a whole number of milliseconds from 500 to 60000' })
+  @Max(60_000, { message: 'must be a whole number of milliseconds from 500 to 60000' })
+  QUEUE_POLL_INTERVAL_MS: number;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -1,0 +1,100 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { type Job, PgBoss } from 'pg-boss';
+import type { Environment } from '../config/environment.js';
+import { Db, type Tx } from '../database/db.js';
+import { type NotificationChannel, PermanentDeliveryFailure } from './notification-channel.js';
+
+/**
+ * API.md, Notifications: the first retry within 5 s, then exponential backoff with jitter
+ * (pg-boss: delay × 2^k × (1 + random)) capped at 5 minutes; 10 retries span 18.5 to 23.5
+ * minutes. An attempt may stay active 60 s (the provider's own timeout is 10 s) before it is
+ * counted as failed. Failed entries are kept 30 days for an operator.
+ */
+export const RETRY_POLICY = {
+  retryLimit: 10,
+  retryDelay: 2,
+  retryBackoff: true,
+  retryDelayMax: 300,
+  expireInSeconds: 60,
+  deleteAfterSeconds: 30 * 24 * 3600,
+} as const;
+
+/**
+ * The one queue behind every channel: pg-boss on the application's database. Messages are
+ * inserted by the transaction that causes them; workers in every instance share the queue
+ * (FOR UPDATE SKIP LOCKED), so each entry is delivered by one of them.
+ */
+@Injectable()
+export class NotificationQueue implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Notifications');
+  private readonly boss: PgBoss;
+  private readonly channels = new Map<string, NotificationChannel>();
+  private readonly pollingIntervalSeconds: number;
+
+  constructor(
+    config: ConfigService<Environment, true>,
+    private readonly db: Db,
+  ) {
+    this.pollingIntervalSeconds = config.getOrThrow('QUEUE_POLL_INTERVAL_MS', { infer: true }) / 1000;
+    this.boss = new PgBoss({
+      connectionString: config.getOrThrow('DATABASE_URL', { infer: true }),
+      schema: 'pgboss',
+      max: 3,
+      application_name: 'todo-api-queue',
+      // A NOTIFY on insert wakes an idle worker at once; polling finds retries that come due.
+      useListenNotify: true,
+    });
+    this.boss.on('error', (error: Error) => this.logger.error(`queue: ${error.message}`));
+  }
+
+  /** Called by a channel's module at init; workers start once the application has booted. */
+  register(channel: NotificationChannel): void {
+    if (this.channels.has(channel.name)) throw new Error(`notification channel ${channel.name} registered twice`);
+    this.channels.set(channel.name, channel);
+  }
+
+  /**
+   * Queues a message inside the caller's transaction: rolled back with it, visible to the
+   * workers only once it commits. Returns the entry's id.
+   */
+  async enqueue<Payload extends object>(tx: Tx, channel: string, payload: Payload): Promise<string> {
+    if (!this.channels.has(channel)) throw new Error(`no notification channel ${channel}`);
+    const id = await this.boss.send(channel, payload, {
+      db: { executeSql: async (text: string, values?: unknown[]) => ({ rows: await this.db.foreign(text, values, tx) }) },
+    });
+    if (!id) throw new Error(`the ${channel} queue refused the message`);
+    return id;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    // pg-boss creates or migrates its own schema under an advisory lock, so instances may start together.
+    await this.boss.start();
+    for (const channel of this.channels.values()) {
+      await this.boss.createQueue(channel.name, { ...RETRY_POLICY, notify: true });
+      await this.boss.work<object>(
+        channel.name,
+        { batchSize: 5, perJobResults: true, pollingIntervalSeconds: this.pollingIntervalSeconds, notifyPollingIntervalSeconds: this.pollingIntervalSeconds },
+        (jobs) => Promise.all(jobs.map((job) => this.attempt(channel, job))),
+      );
+    }
+  }
+
+  /** On shutdown an attempt in flight may finish; one still running after 15 s goes back to the queue. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.boss.stop({ graceful: true, timeout: 15_000 });
+  }
+
+  private async attempt(channel: NotificationChannel, job: Job<object>) {
+    try {
+      await channel.deliver(job.data, { id: job.id, signal: job.signal });
+      return { id: job.id, status: 'completed' as const };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const permanent = error instanceof PermanentDeliveryFailure;
+      this.logger.warn(`${channel.name} ${job.id}: attempt ${job.retryCount + 1} failed${permanent ? ' for good' : ', will retry'}: ${message}`);
+      // 'deadletter' ends the entry as failed without spending the remaining retries.
+      return { id: job.id, status: permanent ? ('deadletter' as const) : ('failed' as const), output: { error: message } };
+    }
+  }
+}
