@@ -137,8 +137,10 @@ describe('token makers', () => {
       ['a session id that is not a UUID', () => format().forge(access({ sid: "x' OR 1=1" }))],
       ['garbage', async () => (name === 'jwt' ? 'not.a.jwt' : 'v4.public.garbage')],
     ];
-    it.each(refused)('refuses %s', async (_case, make, purpose = 'access') => {
+    it.each(refused)('refuses %s, beside a legitimate token it accepts', async (_case, make, purpose = 'access') => {
       await expect(maker().verify(await make(), purpose)).rejects.toThrow(InvalidTokenException);
+      const legit = purpose === 'access' ? await format().forge(access()) : await format().forge(refresh(), { purpose: 'refresh' });
+      await expect(maker().verify(legit, purpose)).resolves.toMatchObject({ sub: USER, typ: purpose });
     });
   });
 
