@@ -147,7 +147,16 @@ describe('TokenService', () => {
     await expect(KeyStore.load({ KEYS_DIR: jwtOnly, NODE_ENV: 'production', TOKEN_FORMAT: 'paseto' })).rejects.toThrow(/paseto-access-private/);
   });
 
-  it('refuses an Ed25519 key where an RSA key belongs, and the reverse', async () => {
+  it('refuses to start with half of the other format\'s keys, naming the missing file', async () => {
+    const half = await scratch('half');
+    await KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
+    await KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' });
+    await expect(KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' })).resolves.toBeDefined();
+    await rm(join(half, 'paseto-refresh-public.pem'));
+    await expect(KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' })).rejects.toThrow(/paseto-refresh-public\.pem/);
+  });
+
+  it('refuses an Ed25519 key where the RSA access key belongs (the pairs swapped)', async () => {
     const mixed = await scratch('mixed');
     await KeyStore.load({ KEYS_DIR: mixed, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
     await KeyStore.load({ KEYS_DIR: mixed, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' });
