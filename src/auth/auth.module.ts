@@ -5,6 +5,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { RateLimitStorage } from '../common/rate-limit/rate-limit.storage.js';
 import type { Environment } from '../config/environment.js';
 import { User } from '../users/entities/user.entity.js';
 import { AuthController } from './auth.controller.js';
@@ -28,8 +29,10 @@ import { TokenService } from './tokens/token.service.js';
     // Keys and algorithm are passed per call (TokenService): nothing here to fall back on.
     JwtModule.register({}),
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => ({
+      inject: [ConfigService, RateLimitStorage],
+      useFactory: (config: ConfigService<Environment, true>, storage: RateLimitStorage) => ({
+        // Counters every instance shares (Postgres, or Redis with REDIS_URL).
+        storage,
         throttlers: [
           {
             ttl: config.get('AUTH_RATE_TTL', { infer: true }) * 1000,
