@@ -3,14 +3,15 @@ import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Environment } from '../config/environment.js';
+import { DatabaseOutage } from './database-outage.js';
 import { dataSourceOptions } from './data-source.js';
 import { runMigrationsUnderLock } from './migration-lock.js';
 import { Sql } from './sql.js';
 
 @Global()
 @Module({
-  providers: [Sql],
-  exports: [Sql],
+  providers: [Sql, DatabaseOutage],
+  exports: [Sql, DatabaseOutage],
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [ConfigService],
