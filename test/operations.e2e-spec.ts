@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { Readiness } from '../src/health/readiness.js';
 import { createTestApp } from './support/app.js';
 import { signUpAndLogin } from './support/users.js';
 
@@ -124,5 +125,28 @@ describe('rate limits without a trusted proxy', () => {
       statuses.push(res.status);
     }
     expect(statuses).toEqual([...Array(9).fill(401), 429, 429]);
+  });
+});
+
+describe('health for orchestrators', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('is live and ready while the database answers', async () => {
+    await request(app.getHttpServer()).get('/health/live').expect(200, { status: 'ok' });
+    await request(app.getHttpServer()).get('/health/ready').expect(200, { status: 'ok', database: 'up' });
+  });
+
+  it('stops being ready, but stays live, once shutdown begins', async () => {
+    app.get(Readiness).beginShutdown();
+    const res = await request(app.getHttpServer()).get('/health/ready').expect(503);
+    expect(res.body).toMatchObject({ statusCode: 503, status: 'shutting down' });
+    await request(app.getHttpServer()).get('/health/live').expect(200);
+    await request(app.getHttpServer()).get('/health').expect(200);
   });
 });
