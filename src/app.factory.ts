@@ -8,6 +8,7 @@ import { createLogger, PinoNestLogger } from './common/logger.js';
 import { setupSwagger } from './common/swagger.js';
 import type { Environment } from './config/environment.js';
 import { fastifyTrustProxy } from './config/operations.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { corsOptions } from './operations/cors.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -39,7 +40,7 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
   });
 
   if (env.CORS_ORIGINS) app.enableCors(corsOptions(env.CORS_ORIGINS));
-  configureHttp(app.getHttpAdapter().getInstance());
+  configureHttp(app.getHttpAdapter().getInstance(), app.get(MetricsService));
   await app.register(fastifyCookie);
   setupSwagger(app);
   return app;

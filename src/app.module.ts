@@ -7,6 +7,7 @@ import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import type { Environment } from './config/environment.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { TodosModule } from './todos/todos.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -23,6 +24,7 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...env })] }),
         DatabaseModule,
         RateLimitModule,
+        MetricsModule,
         HealthModule,
         AuthModule,
         UsersModule,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { Readiness } from '../src/health/readiness.js';
+import { MetricsService } from '../src/metrics/metrics.service.js';
 import { createTestApp } from './support/app.js';
 import { signUpAndLogin } from './support/users.js';
 
@@ -148,5 +149,74 @@ describe('health for orchestrators', () => {
     expect(res.body).toMatchObject({ statusCode: 503, status: 'shutting down' });
     await request(app.getHttpServer()).get('/health/live').expect(200);
     await request(app.getHttpServer()).get('/health').expect(200);
+  });
+});
+
+describe('metrics', () => {
+  let app: NestFastifyApplication;
+  const METRICS_TOKEN = 'metrics-token-for-the-e2e-run';
+  beforeAll(async () => {
+    app = await createTestApp({ METRICS_TOKEN });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const scrape = async () =>
+    (await request(app.getHttpServer()).get('/metrics').auth(METRICS_TOKEN, { type: 'bearer' }).expect(200).expect('content-type', /^text\/plain/))
+      .text;
+  const value = (text: string, series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line ? Number(line.slice(series.length + 1)) : 0;
+  };
+
+  it('needs the bearer token when METRICS_TOKEN is set', async () => {
+    await request(app.getHttpServer()).get('/metrics').expect(401);
+    await request(app.getHttpServer()).get('/metrics').auth('not-the-metrics-token-at-all', { type: 'bearer' }).expect(401);
+  });
+
+  it('counts a login failure, and a request to a route with an id by its template, never the id', async () => {
+    const user = await signUpAndLogin(app);
+    const before = await scrape();
+    await request(app.getHttpServer()).post('/auth/login').send({ email: user.email, password: 'wrong-password' }).expect(401);
+    const todo = await request(app.getHttpServer()).post('/todos').auth(user.accessToken, { type: 'bearer' }).send({ title: 'm' }).expect(201);
+    await request(app.getHttpServer()).get(`/todos/${todo.body.id}`).auth(user.accessToken, { type: 'bearer' }).expect(200);
+    await request(app.getHttpServer()).get('/no/such/route/12345').expect(404);
+    const after = await scrape();
+
+    expect(value(after, 'auth_logins_total{result="failure"}') - value(before, 'auth_logins_total{result="failure"}')).toBe(1);
+    const byTemplate = 'http_request_duration_seconds_count{method="GET",route="/todos/:id",status="200"}';
+    expect(value(after, byTemplate) - value(before, byTemplate)).toBe(1);
+    expect(after).not.toContain(todo.body.id);
+    expect(after).toContain('route="unmatched",status="404"');
+    expect(after).not.toContain('12345');
+    for (const series of ['auth_logins_total{result="success"}', 'db_pool_connections{state="idle"}', 'db_pool_max_connections']) {
+      expect(after).toContain(series);
+    }
+    for (const family of ['auth_refreshes_total', 'auth_refresh_reuse_detected_total', 'http_rate_limited_total', 'messages_queued_total', 'messages_delivered_total', 'messages_failed_total']) {
+      expect(after).toContain(`# TYPE ${family} counter`);
+    }
+  });
+
+  it('counts refreshes and detected reuses', async () => {
+    const user = await signUpAndLogin(app);
+    const login = await request(app.getHttpServer()).post('/auth/login').send({ email: user.email, password: user.password }).expect(200);
+    const before = await scrape();
+    await request(app.getHttpServer()).post('/auth/refresh').send({ refreshToken: login.body.refreshToken }).expect(200);
+    await request(app.getHttpServer()).post('/auth/refresh').send({ refreshToken: login.body.refreshToken }).expect(401);
+    const after = await scrape();
+    expect(value(after, 'auth_refreshes_total') - value(before, 'auth_refreshes_total')).toBe(1);
+    expect(value(after, 'auth_refresh_reuse_detected_total') - value(before, 'auth_refresh_reuse_detected_total')).toBe(1);
+  });
+
+  it('counts queued, delivered and failed messages by channel for the queue to report', async () => {
+    const metrics = app.get(MetricsService);
+    metrics.messageQueued('sms');
+    metrics.messageDelivered('sms');
+    metrics.messageFailed('mail');
+    const text = await scrape();
+    expect(value(text, 'messages_queued_total{channel="sms"}')).toBe(1);
+    expect(value(text, 'messages_delivered_total{channel="sms"}')).toBe(1);
+    expect(value(text, 'messages_failed_total{channel="mail"}')).toBe(1);
   });
 });

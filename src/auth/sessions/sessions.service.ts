@@ -1,10 +1,11 @@
-import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger, NotFoundException, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Environment } from '../../config/environment.js';
 import { modifyReturning, Sql, type Statement } from '../../database/sql.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { SessionStateCache } from './session-state.cache.js';
 
 export interface Device {
@@ -52,6 +53,7 @@ export class SessionsService {
     private readonly cache: SessionStateCache,
     private readonly sql: Sql,
     config: ConfigService<Environment, true>,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.refreshTtl = config.get('JWT_REFRESH_TTL', { infer: true });
   }
@@ -94,6 +96,7 @@ export class SessionsService {
     if (rows.length > 0) {
       this.cache.invalidate([sessionId]);
       this.logger.warn(`refresh token reuse on session ${sessionId}: session revoked`);
+      this.metrics?.refreshReuseDetected();
     }
   }
 
