@@ -27,7 +27,12 @@ async function bootstrap() {
     logger.log(`${signal} received: not ready; closing in ${delay}s, then finishing in-flight requests`);
     await new Promise((resolve) => setTimeout(resolve, delay * 1000));
     // Stops accepting, waits for in-flight requests, then runs the shutdown hooks (pool, listeners).
+    // Fastify ends the connections idle when close() starts; one that finishes its request later
+    // would hold the exit until its keep-alive expires, so idle connections are swept meanwhile.
+    const server = app.getHttpServer();
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     await app.close();
+    clearInterval(sweep);
     await database.stop();
     process.exit(0);
   };
