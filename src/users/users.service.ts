@@ -88,7 +88,10 @@ export class UsersService {
   async deleteAccount(userId: string, password: string): Promise<void> {
     const hash = await this.passwordHashOf(userId);
     if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException('Password is incorrect');
+    const sessions: { id: string }[] = await this.dataSource.query('SELECT id FROM sessions WHERE user_id = $1', [userId]);
     await this.users.delete({ id: userId });
+    // Committed: this instance must not serve them from memory while their notification is on its way.
+    this.sessions.forget(sessions.map((session) => session.id));
   }
 
   private async passwordHashOf(userId: string): Promise<string> {
