@@ -23,7 +23,7 @@ async function bootstrap() {
     // Readiness turns 503 first; on SIGTERM (an orchestrator) the server keeps serving for
     // SHUTDOWN_DELAY seconds so proxies see it and stop routing here before it stops accepting.
     app.get(Readiness).beginShutdown();
-    const delay = signal === 'SIGTERM' ? env.SHUTDOWN_DELAY : 0;
+    const delay = signal === 'SIGTERM' ? (env.SHUTDOWN_DELAY ?? (env.NODE_ENV === 'production' ? 5 : 0)) : 0;
     logger.log(`${signal} received: not ready; closing in ${delay}s, then finishing in-flight requests`);
     await new Promise((resolve) => setTimeout(resolve, delay * 1000));
     // Stops accepting, waits for in-flight requests, then runs the shutdown hooks (pool, listeners).

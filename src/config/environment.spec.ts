@@ -29,6 +29,7 @@ describe('validateEnvironment', () => {
       SHUTDOWN_DELAY: '0',
     });
     expect(env).toMatchObject({ REDIS_URL: 'redis://cache:6379', METRICS_TOKEN: 'a-long-enough-secret', SHUTDOWN_DELAY: 0 });
+    expect(validateEnvironment({}).SHUTDOWN_DELAY).toBeUndefined();
   });
 
   it('parses numbers and keeps a valid database url', () => {

@@ -35,7 +35,6 @@ const DEFAULTS = {
   AUTH_RATE_LIMIT: '10',
   AUTH_RATE_TTL: '60',
   LOG_LEVEL: 'info',
-  SHUTDOWN_DELAY: '5',
 } satisfies Partial<Record<keyof Environment, string>>;
 
 /** Every variable the service reads, declared once and validated at start-up (API.md, Configuration). */
@@ -125,12 +124,16 @@ export class Environment {
   @Matches(/^\S{16,}$/, { message: 'must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
 
-  /** Seconds between SIGTERM (readiness turns 503) and closing the server, so proxies stop routing here first. */
+  /**
+   * Seconds between SIGTERM (readiness turns 503) and closing the server, so proxies stop routing
+   * here first. Unset: 5 in production, 0 elsewhere (`nest start --watch` restarts with SIGTERM).
+   */
+  @IsOptional()
   @ToInt()
   @IsInt({ message: 'must be a whole number of seconds from 0 to 60' })
   @Min(0, { message: 'must be a whole number of seconds from 0 to 60' })
   @Max(60, { message: 'must be a whole number of seconds from 0 to 60' })
-  SHUTDOWN_DELAY: number;
+  SHUTDOWN_DELAY?: number;
 }
 
 export class ConfigurationError extends Error {
@@ -149,6 +152,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     'TRUST_PROXY',
     'CORS_ORIGINS',
     'METRICS_TOKEN',
+    'SHUTDOWN_DELAY',
   ]);
   const given = Object.fromEntries(
     Object.entries(raw).filter(([name, value]) => known.has(name) && value !== undefined && value !== ''),

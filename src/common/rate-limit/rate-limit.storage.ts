@@ -44,10 +44,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     // One limiter object per throttler; a DELETE of expired rows here rather than one timer per limiter.
     this.cleanup = setInterval(() => void this.deleteExpired(), CLEANUP_INTERVAL_MS).unref();
     if (stores.redis) this.watchRedis(stores.redis);
-  }
-
-  get backend(): 'postgres' | 'redis' {
-    return this.stores.redis ? 'redis' : 'postgres';
+    this.logger.log(stores.redis ? 'rate limits counted in Redis (in Postgres while it is down)' : 'rate limits counted in Postgres');
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
@@ -72,14 +69,13 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     const id = `${name}:${ttlMs}:${limit}:${blockMs}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
-      const common: IRateLimiterStoreOptions = {
-        storeClient: undefined,
+      const common = {
         // The limits are part of the key prefix: changing a limit starts fresh windows.
         keyPrefix: `throttle:${id}`,
         points: limit,
         duration: Math.max(1, Math.ceil(ttlMs / 1000)),
         blockDuration: blockMs > ttlMs ? Math.ceil(blockMs / 1000) : 0,
-      };
+      } satisfies Partial<IRateLimiterStoreOptions>;
       const postgres = new RateLimiterPostgres({
         ...common,
         storeClient: this.stores.dataSource,
