@@ -13,10 +13,12 @@ describe('the database stopping under load', () => {
   let proxy: TcpProxy;
   let app: NestFastifyApplication;
   let user: SignedInUser;
-  const errorLog = jest.spyOn(Logger.prototype, 'error');
-  const infoLog = jest.spyOn(Logger.prototype, 'log');
+  let errorLog: jest.Spied<Logger['error']>;
+  let infoLog: jest.Spied<Logger['log']>;
 
   beforeAll(async () => {
+    errorLog = jest.spyOn(Logger.prototype, 'error');
+    infoLog = jest.spyOn(Logger.prototype, 'log');
     const direct = new URL(process.env.DATABASE_URL!);
     proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     const viaProxy = new URL(direct);
@@ -25,8 +27,8 @@ describe('the database stopping under load', () => {
     user = await signUpAndLogin(app);
   });
   afterAll(async () => {
-    errorLog.mockRestore();
-    infoLog.mockRestore();
+    errorLog?.mockRestore();
+    infoLog?.mockRestore();
     await app?.close();
     await proxy?.close();
   });

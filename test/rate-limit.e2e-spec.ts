@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
+import { connectRedis } from '../src/common/rate-limit/rate-limit.module.js';
 import { RateLimitStorage } from '../src/common/rate-limit/rate-limit.storage.js';
 import { dataSourceOptions } from '../src/database/data-source.js';
-import { freePort } from './support/database.js';
+import { freePort } from './support/instances.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 500, disconnectTimeout: 100, retryStrategy: () => 200 };
@@ -69,5 +72,56 @@ describe.each([
       // Its Redis connection belongs to `storage`.
       clearInterval((other as unknown as { cleanup: NodeJS.Timeout }).cleanup);
     }
+  });
+});
+
+describe('Redis going down and coming back', () => {
+  let dataSource: DataSource;
+  let storage: RateLimitStorage;
+  let relay: TcpProxy;
+  let warn: jest.Spied<Logger['warn']>;
+  let log: jest.Spied<Logger['log']>;
+  const run = randomBytes(6).toString('hex');
+  const said = (spy: jest.Spied<Logger['warn']>, start: string) => spy.mock.calls.filter(([m]) => String(m).startsWith(start)).length;
+  const until = async (done: () => boolean) => {
+    for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  beforeAll(async () => {
+    warn = jest.spyOn(Logger.prototype, 'warn');
+    log = jest.spyOn(Logger.prototype, 'log');
+    const redisUrl = new URL(REDIS_URL);
+    relay = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+    dataSource = await new DataSource(dataSourceOptions(process.env.DATABASE_URL!)).initialize();
+    const redis = connectRedis(`redis://127.0.0.1:${relay.port}`);
+    await new Promise((resolve) => redis.once('ready', resolve));
+    storage = new RateLimitStorage({ dataSource, redis, redisKeyPrefix: `test-${run}:` });
+  });
+  afterAll(async () => {
+    warn?.mockRestore();
+    log?.mockRestore();
+    storage?.onApplicationShutdown();
+    await dataSource?.destroy();
+    await relay?.close();
+  });
+
+  it('keeps limiting through each outage, logging one line when it starts and one when it ends', async () => {
+    const hit = (client: string) => storage.increment(`client-${run}-${client}`, 60_000, 2, 60_000, 'default');
+    expect((await hit('a')).isBlocked).toBe(false);
+
+    for (const outage of [1, 2]) {
+      await relay.cut();
+      const results = [];
+      for (let i = 0; i < 10; i++) results.push(await hit(`down-${outage}`));
+      expect(results.map((r) => r.isBlocked)).toEqual([false, false, ...Array(8).fill(true)]);
+      expect(said(warn, 'Redis unavailable')).toBe(outage);
+
+      await relay.restore();
+      await until(() => said(log, 'Redis reachable again') === outage);
+      expect(said(log, 'Redis reachable again')).toBe(outage);
+    }
+    // Counted in Redis again: client a's earlier hit is still there.
+    expect((await hit('a')).totalHits).toBe(2);
+    expect((await hit('a')).isBlocked).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import type { AppConfig } from '../../config/environment.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
 /** Redis for counters only: never queue or retry a command for long, the Postgres fallback is right there. */
-function connectRedis(url: string): Redis {
+export function connectRedis(url: string): Redis {
   return new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
