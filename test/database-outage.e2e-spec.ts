@@ -56,9 +56,16 @@ describe('the database stopping under load', () => {
     await proxy.cut();
     phase = 'down';
     while (answers.filter((a) => a.status === 503).length < 20 && sent < 500) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Its rate-limit counter lives in the same unreachable database.
+    const login = await request(app.getHttpServer()).post('/auth/login').send({ email: user.email, password: user.password });
+    const ready = await request(app.getHttpServer()).get('/health/ready');
     await proxy.restore();
     phase = 'after';
     await load;
+
+    expect([login.status, login.headers['retry-after']]).toEqual([503, '5']);
+    expect(login.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+    expect(ready.status).toBe(503);
 
     const statuses = new Set(answers.map((a) => a.status));
     expect([...statuses].sort()).toEqual([201, 503]);

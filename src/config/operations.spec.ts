@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseCorsOrigins, parseTrustProxy } from './operations.js';
+import { fastifyTrustProxy, parseCorsOrigins, parseTrustProxy } from './operations.js';
 
 describe('parseTrustProxy', () => {
   it.each([
@@ -22,4 +22,15 @@ describe('parseCorsOrigins', () => {
   it.each(['*', 'https://a.example.com/', 'https://a.example.com/app', 'ftp://x.example.com', 'a.example.com'])('refuses %p', (raw) =>
     expect(parseCorsOrigins(raw)).toBeUndefined(),
   );
+});
+
+describe('fastifyTrustProxy', () => {
+  it('trusts nobody when unset', () => expect(fastifyTrustProxy(undefined)).toBe(false));
+
+  it('turns a hop count into trust for exactly that many hops nearest the server', () => {
+    const trust = fastifyTrustProxy('2') as (address: string, hop: number) => boolean;
+    expect([0, 1, 2].map((hop) => trust('10.0.0.1', hop))).toEqual([true, true, false]);
+  });
+
+  it('passes addresses and CIDRs through', () => expect(fastifyTrustProxy('10.0.0.0/8,::1')).toEqual(['10.0.0.0/8', '::1']));
 });
