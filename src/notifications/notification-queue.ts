@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { ConfigService } from '@nestjs/config';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Environment } from '../config/environment.js';
+import { DatabaseOutage, isDatabaseUnavailable } from '../database/database-outage.js';
 import { Db, type Tx } from '../database/db.js';
 import { type NotificationChannel, PermanentDeliveryFailure } from './notification-channel.js';
 
@@ -35,6 +36,7 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   constructor(
     config: ConfigService<Environment, true>,
     private readonly db: Db,
+    outage: DatabaseOutage,
   ) {
     this.pollingIntervalSeconds = config.getOrThrow('QUEUE_POLL_INTERVAL_MS', { infer: true }) / 1000;
     this.boss = new PgBoss({
@@ -45,7 +47,10 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
       // A NOTIFY on insert wakes an idle worker at once; polling finds retries that come due.
       useListenNotify: true,
     });
-    this.boss.on('error', (error: Error) => this.logger.error(`queue: ${error.message}`));
+    // The workers poll through a database outage: that is the outage's one log line, not one per poll.
+    this.boss.on('error', (error: Error) =>
+      isDatabaseUnavailable(error) ? outage.report(error, false) : this.logger.error(`queue: ${error.message}`),
+    );
   }
 
   /** Called by a channel's module at init; workers start once the application has booted. */
