@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { createApp } from '../src/app.factory.js';
 import { validateEnvironment } from '../src/config/environment.js';
+import { Db } from '../src/database/db.js';
 import { type NotificationChannel, PermanentDeliveryFailure } from '../src/notifications/notification-channel.js';
 import { NotificationQueue } from '../src/notifications/notification-queue.js';
 
@@ -54,9 +55,17 @@ describe('the notification queue', () => {
   });
 
   async function enqueueIn(outcome: 'COMMIT' | 'ROLLBACK', text: string): Promise<string> {
-    await db.query('BEGIN');
-    const id = await queue.enqueue(db, 'test', { text });
-    await db.query(outcome);
+    let id = '';
+    const rolledBack = new Error('roll back');
+    await app
+      .get(Db)
+      .transaction(async (tx) => {
+        id = await queue.enqueue(tx, 'test', { text });
+        if (outcome === 'ROLLBACK') throw rolledBack;
+      })
+      .catch((error: unknown) => {
+        if (error !== rolledBack) throw error;
+      });
     return id;
   }
 

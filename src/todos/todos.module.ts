@@ -1,11 +1,8 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { Todo } from './entities/todo.entity.js';
 import { TodosController } from './todos.controller.js';
 import { TodosService } from './todos.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Todo])],
   controllers: [TodosController],
   providers: [TodosService],
 })

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { type NotificationChannel, PermanentDeliveryFailure, type TransactionalSql } from '../notification-channel.js';
+import type { Tx } from '../../database/db.js';
+import { type NotificationChannel, PermanentDeliveryFailure } from '../notification-channel.js';
 import { NotificationQueue } from '../notification-queue.js';
 import { MAIL_TRANSPORT, type MailTransport } from './mail-transport.js';
 import { render, type TemplateData, type TemplateName } from './templates.js';
@@ -42,7 +43,7 @@ export class MailChannel implements NotificationChannel<MailJob>, OnModuleInit {
   }
 
   /** Queues a mail inside the caller's transaction. */
-  enqueue<Job extends MailJob>(tx: TransactionalSql, job: Job): Promise<string> {
+  enqueue<Job extends MailJob>(tx: Tx, job: Job): Promise<string> {
     if (!this.composers.has(job.kind)) throw new Error(`no mail composer ${job.kind}`);
     return this.queue.enqueue(tx, this.name, job);
   }

@@ -1,0 +1,46 @@
+import { isoUtc, statement } from '../database/sql.js';
+import type { SignupResponseDto, UserProfileDto } from './dto/user-profile.dto.js';
+
+// Rows come back in the response's shape, timestamps already ISO-8601 UTC.
+const PROFILE = `id, email, name, ${isoUtc('created_at')} AS "createdAt", ${isoUtc('updated_at')} AS "updatedAt"`;
+
+export interface UserCredentialsRow {
+  id: string;
+  passwordHash: string;
+  tokenHash: string;
+}
+
+/**
+ * Every statement on the `users` table: the profile (UsersService) and the credentials
+ * (auth's AuthService, the one place that decides anything about them).
+ */
+export const USERS = {
+  profile: statement<UserProfileDto, [id: string]>('user_profile', `SELECT ${PROFILE} FROM users WHERE id = $1`),
+  updateName: statement<UserProfileDto, [id: string, name: string | null]>(
+    'user_update_name',
+    `UPDATE users SET name = $2, updated_at = now() WHERE id = $1 RETURNING ${PROFILE}`,
+  ),
+
+  /** The unique index on the normalised email decides races: exactly one concurrent insert wins. */
+  insert: statement<SignupResponseDto, [email: string, name: string | null, passwordHash: string, tokenHash: string]>(
+    'user_insert',
+    `INSERT INTO users (email, name, password_hash, token_hash) VALUES ($1, $2, $3, $4)
+      RETURNING id, email, name, ${isoUtc('created_at')} AS "createdAt"`,
+  ),
+  credentialsByEmail: statement<UserCredentialsRow, [email: string]>(
+    'user_credentials',
+    'SELECT id, password_hash AS "passwordHash", token_hash AS "tokenHash" FROM users WHERE email = $1',
+  ),
+  passwordHash: statement<{ passwordHash: string }, [id: string]>(
+    'user_password_hash',
+    'SELECT password_hash AS "passwordHash" FROM users WHERE id = $1',
+  ),
+  /** Applies only while the password is still `currentHash`, the one just checked. */
+  replacePassword: statement<{ id: string }, [id: string, passwordHash: string, tokenHash: string, currentHash: string]>(
+    'user_replace_password',
+    `UPDATE users SET password_hash = $2, token_hash = $3, updated_at = now()
+      WHERE id = $1 AND password_hash = $4 RETURNING id`,
+  ),
+  /** Sessions and todos go with the user (ON DELETE CASCADE). */
+  delete: statement<never, [id: string]>('user_delete', 'DELETE FROM users WHERE id = $1'),
+};
