@@ -72,19 +72,20 @@ export class TestSmtpServer {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  mailsTo(address: string): ReceivedMail[] {
-    return this.inbox.filter((m) => m.to.includes(address.toLowerCase()));
+  /** The messages to `address` so far, those with `subject` only when it is given. */
+  mailsTo(address: string, subject?: string): ReceivedMail[] {
+    return this.inbox.filter((m) => m.to.includes(address.toLowerCase()) && (subject === undefined || m.mail.subject === subject));
   }
 
-  /** Waits until `count` messages to `address` have arrived; returns the last of them. */
-  async waitForMail(address: string, count = 1, timeoutMs = 20_000): Promise<ReceivedMail> {
+  /** Waits until `count` messages to `address` (with `subject`, if given) have arrived; returns the last of them. */
+  async waitForMail(address: string, { count = 1, subject, timeoutMs = 20_000 }: { count?: number; subject?: string; timeoutMs?: number } = {}): Promise<ReceivedMail> {
     const deadline = Date.now() + timeoutMs;
-    while (this.mailsTo(address).length < count) {
+    while (this.mailsTo(address, subject).length < count) {
       if (Date.now() > deadline) {
-        throw new Error(`${count} mail(s) to ${address} expected within ${timeoutMs} ms, got ${this.mailsTo(address).length}`);
+        throw new Error(`${count} mail(s) to ${address} expected within ${timeoutMs} ms, got ${this.mailsTo(address, subject).length}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    return this.mailsTo(address)[count - 1];
+    return this.mailsTo(address, subject)[count - 1];
   }
 }

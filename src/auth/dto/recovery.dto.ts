@@ -31,3 +31,9 @@ export class ResetPasswordDto {
   @IsPassword('The new password')
   newPassword: string;
 }
+
+/** The answer to a request that queued a mail. */
+export class MailQueuedDto {
+  @ApiProperty({ example: 'If an account has this address, a link is on its way to it', description: 'What happens next.' })
+  message: string;
+}
