@@ -9,6 +9,12 @@ import type { LinkPurpose } from './link-token.entity.js';
 const BINDING = (purpose: string, user: string) =>
   `encode(sha256(convert_to(CASE ${purpose} WHEN 'verify-email' THEN ${user}.email ELSE ${user}.token_hash END, 'UTF8')), 'hex')`;
 
+/**
+ * Issuing a link also deletes the user's spent and expired ones, so the table holds a few rows per
+ * user at most. A deleted token is refused exactly like a spent one.
+ */
+const PURGE = `purged AS (DELETE FROM link_tokens WHERE user_id IN (SELECT id FROM target) AND (used_at IS NOT NULL OR expires_at <= now()))`;
+
 /** Every statement on the `link_tokens` table. */
 export const LINK_TOKENS = {
   /**
@@ -18,6 +24,7 @@ export const LINK_TOKENS = {
   issueVerification: statement<{ email: string }, [userId: string, tokenHash: string, ttlSeconds: number]>(
     'link_tokens_issue_verification',
     `WITH target AS (SELECT id, email, token_hash FROM users WHERE id = $1 AND email_verified_at IS NULL),
+          ${PURGE},
           issued AS (INSERT INTO link_tokens (token_hash, user_id, purpose, bound_to, expires_at)
                      SELECT $2, id, 'verify-email', ${BINDING(`'verify-email'`, 'target')}, now() + make_interval(secs => $3)
                        FROM target
@@ -29,6 +36,7 @@ export const LINK_TOKENS = {
   issueReset: statement<{ email: string }, [email: string, tokenHash: string, ttlSeconds: number]>(
     'link_tokens_issue_reset',
     `WITH target AS (SELECT id, email, token_hash FROM users WHERE email = $1),
+          ${PURGE},
           issued AS (INSERT INTO link_tokens (token_hash, user_id, purpose, bound_to, expires_at)
                      SELECT $2, id, 'password-reset', ${BINDING(`'password-reset'`, 'target')}, now() + make_interval(secs => $3)
                        FROM target
