@@ -7,7 +7,7 @@ import { MAIL_TRANSPORT, type MailTransport } from './mail-transport.js';
 import { SmtpTransport } from './smtp.transport.js';
 
 /** SMTP when SMTP_URL is set, else the log; start-up says which (a warning in production). */
-function mailTransport(config: ConfigService<Environment, true>): MailTransport {
+export function mailTransport(config: ConfigService<Environment, true>): MailTransport {
   const logger = new Logger('Mail');
   const url = config.get('SMTP_URL', { infer: true });
   if (url) {
