@@ -30,7 +30,10 @@ const queued = (description: string, message: string) => ({
 });
 const error = (statusCode: number, error: string, message: string) => ({ schema: { example: { statusCode, message, error } } });
 const INVALID_LINK_RESPONSE = error(400, 'Bad Request', INVALID_LINK);
-const RATE_LIMITED = { description: 'Rate limited like login; see Retry-After.', ...error(429, 'Too Many Requests', 'Too many requests; retry after the time in Retry-After') };
+const RATE_LIMITED = {
+  description: 'Rate limited like login; see Retry-After.',
+  ...error(429, 'Too Many Requests', 'Too many requests; retry after the time in Retry-After'),
+};
 
 /**
  * Account recovery by mail: verifying the address and resetting a forgotten password. Mail is
@@ -65,7 +68,10 @@ export class RecoveryController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Verify the address with the token of a mailed link', description: 'Each link works once.' })
   @ApiOkResponse({ type: UserProfileDto, description: 'The profile, with `emailVerified: true`.' })
-  @ApiBadRequestResponse({ description: 'Malformed token; or an unknown, used or expired one (one message for all three).', ...INVALID_LINK_RESPONSE })
+  @ApiBadRequestResponse({
+    description: 'Malformed token; or an unknown, used or expired one (one message for all three).',
+    ...INVALID_LINK_RESPONSE,
+  })
   verifyEmail(@Body() dto: VerifyEmailDto): Promise<UserProfileDto> {
     return this.auth.verifyEmail(dto.token);
   }

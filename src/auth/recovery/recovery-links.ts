@@ -79,17 +79,18 @@ export class RecoveryLinks {
     const user = await this.db.one(LINK_TOKENS.issueVerification, [userId, hash, this.ttl['verify-email']]);
     // Deleted, or verified since the mail was queued: nothing to send.
     if (!user) return null;
-    return { to: user.email, template: 'verify-email', data: { email: user.email, link: this.link('verify-email', token), ttlSeconds: this.ttl['verify-email'] } };
+    return { to: user.email, template: 'verify-email', data: this.linkData('verify-email', user.email, token) };
   }
 
   private async composeReset(email: string): Promise<ComposedMail | null> {
     const { token, hash } = newLinkToken();
     const user = await this.db.one(LINK_TOKENS.issueReset, [email, hash, this.ttl['password-reset']]);
+    // No account has this address: the job ends without a mail.
     if (!user) return null;
-    return { to: user.email, template: 'password-reset', data: { email: user.email, link: this.link('password-reset', token), ttlSeconds: this.ttl['password-reset'] } };
+    return { to: user.email, template: 'password-reset', data: this.linkData('password-reset', user.email, token) };
   }
 
-  private link(purpose: LinkPurpose, token: string): string {
-    return `${this.appUrl}${LINK_PATHS[purpose]}?token=${token}`;
+  private linkData(purpose: LinkPurpose, email: string, token: string) {
+    return { email, link: `${this.appUrl}${LINK_PATHS[purpose]}?token=${token}`, ttlSeconds: this.ttl[purpose] };
   }
 }

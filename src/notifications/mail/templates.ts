@@ -25,7 +25,11 @@ function html(strings: TemplateStringsArray, ...values: (string | number)[]): st
 /** `86400` → `24 hours`, `1800` → `30 minutes`. */
 export function duration(seconds: number): string {
   const [amount, unit] =
-    seconds % 86_400 === 0 && seconds > 86_400 ? [seconds / 86_400, 'day'] : seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : [Math.max(1, Math.round(seconds / 60)), 'minute'];
+    seconds % 86_400 === 0 && seconds > 86_400
+      ? [seconds / 86_400, 'day']
+      : seconds % 3600 === 0
+        ? [seconds / 3600, 'hour']
+        : [Math.max(1, Math.round(seconds / 60)), 'minute'];
   return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
 }
 
@@ -38,7 +42,8 @@ ${body}
 }
 
 function button(link: string, label: string): string {
-  return html`<p><a href="${link}" style="display: inline-block; padding: .6em 1.2em; background: #2457c5; color: #fff; text-decoration: none; border-radius: 4px;">${label}</a></p>
+  const style = 'display: inline-block; padding: .6em 1.2em; background: #2457c5; color: #fff; text-decoration: none; border-radius: 4px;';
+  return html`<p><a href="${link}" style="${style}">${label}</a></p>
 <p style="font-size: .9em; color: #555;">Or paste this address into your browser:<br><a href="${link}">${link}</a></p>`;
 }
 
@@ -62,7 +67,8 @@ const TEMPLATES: { [K in TemplateName]: (data: TemplateData[K]) => RenderedMail 
         subject,
         html`<p>Please confirm that <strong>${email}</strong> is your email address.</p>` +
           button(link, 'Confirm my address') +
-          html`<p>The link works once and expires in ${validFor}.<br>If you did not sign up, ignore this message: nothing happens unless the link is opened.</p>`,
+          html`<p>The link works once and expires in ${validFor}.<br>
+If you did not sign up, ignore this message: nothing happens unless the link is opened.</p>`,
       ),
     };
   },
@@ -83,7 +89,8 @@ const TEMPLATES: { [K in TemplateName]: (data: TemplateData[K]) => RenderedMail 
         subject,
         html`<p>Someone (hopefully you) asked to reset the password of the account <strong>${email}</strong>.</p>` +
           button(link, 'Choose a new password') +
-          html`<p>The link works once and expires in ${validFor}. Resetting signs you out on every device.<br>If you did not ask for this, ignore this message: your password stays as it is.</p>`,
+          html`<p>The link works once and expires in ${validFor}. Resetting signs you out on every device.<br>
+If you did not ask for this, ignore this message: your password stays as it is.</p>`,
       ),
     };
   },
