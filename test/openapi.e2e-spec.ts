@@ -34,6 +34,7 @@ const ROUTES: [method: string, path: string, statuses: string[], security: Secur
   ['post', '/auth/password/forgot', ['202', '400', '429'], 'public'],
   ['post', '/auth/password/reset', ['204', '400'], 'public'],
   ['get', '/.well-known/jwks.json', ['200'], 'public'],
+  ['get', '/.well-known/paserk.json', ['200'], 'public'],
   ['get', '/users/me', ['200', '401'], 'access token'],
   ['patch', '/users/me', ['200', '400', '401'], 'access token'],
   ['post', '/users/me/password', ['200', '400', '401', '403', '409'], 'access token'],
