@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '../../config/environment.js';
 import { Db, type Tx } from '../../database/db.js';
@@ -42,6 +42,9 @@ export class RecoveryLinks {
     config: ConfigService<Environment, true>,
   ) {
     this.appUrl = config.get('APP_URL', { infer: true });
+    if (config.get('NODE_ENV', { infer: true }) === 'production' && /^https?:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(this.appUrl)) {
+      new Logger('Mail').warn(`links in mail point at ${this.appUrl}; set APP_URL to the public address`);
+    }
     this.ttl = {
       'verify-email': config.get('EMAIL_VERIFY_TTL', { infer: true }),
       'password-reset': config.get('PASSWORD_RESET_TTL', { infer: true }),
