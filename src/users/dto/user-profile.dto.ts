@@ -8,11 +8,12 @@ export class UserProfileDto {
   email: string;
   @ApiProperty({ nullable: true, type: String, example: 'Ada Lovelace' })
   name: string | null;
+  @ApiProperty({ example: false, description: 'Whether a verification link mailed to `email` has been used.' })
+  emailVerified: boolean;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
-
 }
 
-export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt'] as const) {}
+export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt', 'emailVerified'] as const) {}

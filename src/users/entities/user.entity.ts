@@ -21,6 +21,10 @@ export class User {
   @Column({ name: 'token_hash', type: 'varchar', length: 128, select: false })
   tokenHash: string;
 
+  /** Set when a verification link sent to `email` is used; null until then. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
