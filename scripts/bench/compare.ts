@@ -10,7 +10,11 @@
  *   in every round each route runs on both servers back to back, the service first in odd rounds and
  *   the ceiling first in even ones, so a drift in the machine's speed hits both alike;
  * - the ratio of a route is the median over rounds of that round's service req/s ÷ ceiling req/s.
+ * Beside it, each server's own CPU time per request (Linux /proc): it moves much less than req/s
+ * when other processes take the core, so it tells a real gap from a noisy round.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
@@ -29,6 +33,30 @@ const P99_TARGET = 2;
 type RouteName = keyof typeof TARGETS;
 const SIDES = ['service', 'ceiling'] as const;
 type Side = (typeof SIDES)[number];
+/** One measured run and the server's CPU milliseconds per answered request in it (null off Linux). */
+type Measured = RoundResult & { cpuMsPerRequest: number | null };
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat), or null. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+async function measure(baseUrl: string, pid: number, spec: RouteSpec): Promise<Measured> {
+  const cpuBefore = cpuSeconds(pid);
+  const result = await runOnce(baseUrl, spec, { seconds: ROUND_SECONDS });
+  const cpuAfter = cpuSeconds(pid);
+  const answered = Object.values(result.statusCodes).reduce((a, b) => a + b, 0);
+  const cpuMsPerRequest = cpuBefore === null || cpuAfter === null || answered === 0 ? null : ((cpuAfter - cpuBefore) * 1000) / answered;
+  return { ...result, cpuMsPerRequest };
+}
 
 export interface Comparison {
   report: CeilingReport;
@@ -70,18 +98,23 @@ async function checkSameWork(servers: Record<Side, { baseUrl: string; token: str
   }
 }
 
-function routeReport(name: RouteName, rounds: Record<Side, RoundResult[]>): CeilingRoute {
+function routeReport(name: RouteName, rounds: Record<Side, Measured[]>): CeilingRoute {
   const pairs = rounds.service.map((service, i) => ({ service, ceiling: rounds.ceiling[i] }));
+  const cpuPairs = pairs.filter((p) => p.service.cpuMsPerRequest && p.ceiling.cpuMsPerRequest);
+  const round4 = (n: number | null) => (n === null ? null : Math.round(n * 10_000) / 10_000);
   return {
     service: { rps: round2(median(rounds.service.map((r) => r.rps))), p99: median(rounds.service.map((r) => r.p99)) },
     ceiling: { rps: round2(median(rounds.ceiling.map((r) => r.rps))), p99: median(rounds.ceiling.map((r) => r.p99)) },
     ratio: round3(median(pairs.map((p) => p.service.rps / p.ceiling.rps))),
     target: TARGETS[name],
+    // autocannon's latencies are whole milliseconds: a 0 ms p99 counts as 1.
     p99Ratio: round3(median(pairs.map((p) => p.service.p99 / Math.max(p.ceiling.p99, 1)))),
     p99Target: P99_TARGET,
+    // Requests per CPU-second, service ÷ ceiling: what the req/s ratio would be on an otherwise idle core.
+    cpuRatio: cpuPairs.length === 0 ? null : round3(median(cpuPairs.map((p) => p.ceiling.cpuMsPerRequest! / p.service.cpuMsPerRequest!))),
     rounds: pairs.map((p) => ({
-      service: { rps: round2(p.service.rps), p99: p.service.p99 },
-      ceiling: { rps: round2(p.ceiling.rps), p99: p.ceiling.p99 },
+      service: { rps: round2(p.service.rps), p99: p.service.p99, cpuMsPerRequest: round4(p.service.cpuMsPerRequest) },
+      ceiling: { rps: round2(p.ceiling.rps), p99: p.ceiling.p99, cpuMsPerRequest: round4(p.ceiling.cpuMsPerRequest) },
     })),
   };
 }
@@ -119,13 +152,16 @@ export async function compareWithCeiling(resources: Resources, workDir: string, 
 
   // Like the ceiling's seed: one user, 20 todos with a title only.
   const [session] = await seed(service.baseUrl, 1, (n) => ({ title: `todo ${n + 1}` }));
-  const servers = { service: { baseUrl: service.baseUrl, token: session.accessToken }, ceiling: { baseUrl: ceiling.baseUrl, token: ceiling.token } };
+  const servers = {
+    service: { baseUrl: service.baseUrl, token: session.accessToken, pid: service.child.pid! },
+    ceiling: { baseUrl: ceiling.baseUrl, token: ceiling.token, pid: ceiling.child.pid! },
+  };
   await checkSameWork(servers);
   const specs = { service: specsFor(servers.service.token), ceiling: specsFor(servers.ceiling.token) };
   const routes = Object.keys(TARGETS) as RouteName[];
-  const rounds = Object.fromEntries(routes.map((route) => [route, { service: [] as RoundResult[], ceiling: [] as RoundResult[] }])) as Record<
+  const rounds = Object.fromEntries(routes.map((route) => [route, { service: [] as Measured[], ceiling: [] as Measured[] }])) as Record<
     RouteName,
-    Record<Side, RoundResult[]>
+    Record<Side, Measured[]>
   >;
 
   const loadBefore = loadavg();
@@ -141,8 +177,9 @@ export async function compareWithCeiling(resources: Resources, workDir: string, 
       const order: readonly Side[] = i % 2 === 1 ? SIDES : [...SIDES].reverse();
       for (const route of routes) {
         for (const side of order) {
-          const result = await runOnce(servers[side].baseUrl, specs[side][route], { seconds: ROUND_SECONDS });
-          log(`${route} ${side}: round ${i}/${ROUNDS}: ${describeRound(result)}`);
+          const result = await measure(servers[side].baseUrl, servers[side].pid, specs[side][route]);
+          const cpu = result.cpuMsPerRequest === null ? '' : `, ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs CPU/request`;
+          log(`${route} ${side}: round ${i}/${ROUNDS}: ${describeRound(result)}${cpu}`);
           rounds[route][side].push(result);
         }
       }

@@ -80,7 +80,15 @@ export interface CeilingRoute {
   /** Median over the rounds of that round's service p99 ÷ ceiling p99. */
   p99Ratio: number;
   p99Target: number;
-  rounds: { service: { rps: number; p99: number }; ceiling: { rps: number; p99: number } }[];
+  /**
+   * Median over the rounds of the service's requests per CPU-second of its own process ÷ the
+   * ceiling's (Postgres not counted); null where /proc is missing. Informative, not a target.
+   */
+  cpuRatio: number | null;
+  rounds: {
+    service: { rps: number; p99: number; cpuMsPerRequest: number | null };
+    ceiling: { rps: number; p99: number; cpuMsPerRequest: number | null };
+  }[];
 }
 
 export type CeilingReport =
@@ -107,11 +115,11 @@ export function printCeilingReport(report: CeilingReport): void {
       ? `unpinned (${report.pinning.unpinned})`
       : `both servers on CPU ${report.pinning.serverCpu}, load generator on CPU ${report.pinning.loadCpu}`;
   const lines = [
-    `| route | service req/s | ceiling req/s | ratio | target | service p99 ms | ceiling p99 ms | p99 ratio | target |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `| route | service req/s | ceiling req/s | ratio | target | service p99 ms | ceiling p99 ms | p99 ratio | target | CPU ratio |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...Object.entries(report.routes).map(
       ([name, r]) =>
-        `| \`${name}\` | ${r.service.rps.toFixed(1)} | ${r.ceiling.rps.toFixed(1)} | ${r.ratio.toFixed(3)} | ≥ ${r.target} | ${r.service.p99} | ${r.ceiling.p99} | ${r.p99Ratio.toFixed(2)} | ≤ ${r.p99Target} |`,
+        `| \`${name}\` | ${r.service.rps.toFixed(1)} | ${r.ceiling.rps.toFixed(1)} | ${r.ratio.toFixed(3)} | ≥ ${r.target} | ${r.service.p99} | ${r.ceiling.p99} | ${r.p99Ratio.toFixed(2)} | ≤ ${r.p99Target} | ${r.cpuRatio?.toFixed(3) ?? 'n/a'} |`,
     ),
   ];
   console.log(`\nSide by side with the ceiling (${report.ceilingDir}):\n\n${lines.join('\n')}\n`);
@@ -119,6 +127,15 @@ export function printCeilingReport(report: CeilingReport): void {
     `- ${report.connections} connections, ${where}; ${report.rounds} interleaved rounds of ${report.roundSeconds} s after a ${report.warmupSeconds} s warm-up per server and route`,
   );
   console.log(`- ratios are medians of per-round ratios; req/s and p99 columns are medians over the rounds`);
+  console.log(`- CPU ratio: the service's requests per CPU-second of its own process ÷ the ceiling's (Postgres not counted)`);
+  for (const [name, r] of Object.entries(report.routes)) {
+    // Their spread says how much the machine moved under the run: a wide one calls for more rounds.
+    const perRound = (of: (round: CeilingRoute['rounds'][number]) => number) => r.rounds.map((round) => of(round).toFixed(2)).join(' ');
+    console.log(
+      `- ${name} per round: req/s ratios ${perRound((x) => x.service.rps / x.ceiling.rps)}; p99 ratios ${perRound((x) => x.service.p99 / Math.max(x.ceiling.p99, 1))}` +
+        (r.cpuRatio === null ? '' : `; CPU ratios ${perRound((x) => (x.ceiling.cpuMsPerRequest ?? NaN) / (x.service.cpuMsPerRequest ?? NaN))}`),
+    );
+  }
   console.log(`- load average (1/5/15 min) before ${report.loadAverage.before.join(' ')}, after ${report.loadAverage.after.join(' ')}\n`);
   for (const [name, r] of Object.entries(report.routes)) {
     console.log(`${r.ratio >= r.target ? 'PASS' : 'MISS'}  ${name} req/s ≥ ${r.target} × the ceiling's  (got ${r.ratio})`);
