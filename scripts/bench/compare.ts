@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
-import { CEILING_DIR, CONNECTIONS, log, ROUND_SECONDS, ROUNDS, WARMUP_SECONDS } from './config.js';
+import { CEILING_DIR, CONNECTIONS, log, ROUND_SECONDS, ROUNDS, TOKEN_FORMAT, WARMUP_SECONDS } from './config.js';
 import { createEmptyDatabase, prepareCeiling, startCeiling } from './ceiling.js';
 import { describeRound, routeSpecs, runOnce, type RoundResult, type RouteSpec } from './load.js';
 import { choosePinning, pinThisProcess } from './pinning.js';
@@ -200,6 +200,7 @@ export async function compareWithCeiling(resources: Resources, workDir: string, 
     failures,
     report: {
       ceilingDir: CEILING_DIR,
+      serviceTokenFormat: TOKEN_FORMAT,
       pinning: 'unpinned' in pinning ? { unpinned: pinning.unpinned } : { serverCpu: pinning.serverCpu, loadCpu: pinning.loadCpu },
       connections: CONNECTIONS,
       rounds: ROUNDS,

@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { generateMissingKeys } from '../../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
 import { compareWithCeiling } from './compare.js';
-import { BCRYPT_ROUNDS, COMPARE_CONCURRENCY, CONNECTIONS, log, QUICK, RESULTS_FILE, ROOT, ROUND_SECONDS, TODOS_PER_USER, USERS } from './config.js';
+import { BCRYPT_ROUNDS, COMPARE_CONCURRENCY, CONNECTIONS, log, QUICK, RESULTS_FILE, ROOT, ROUND_SECONDS, TODOS_PER_USER, TOKEN_FORMAT, USERS } from './config.js';
 import { bcryptCompareRate, benchCounted, benchTimed, routeSpecs, startProbe, type RouteResult } from './load.js';
 import { buildReport, percentile, printCeilingReport, printReport, round1, round2, type Report } from './report.js';
 import { Resources } from './resources.js';
@@ -81,6 +81,7 @@ async function measureService(resources: Resources, workDir: string, keysDir: st
   const peakRss = peakRssMb(server.child.pid!);
   const loginRps = routes.get(specs.login.name)!.median.rps;
   const report = buildReport(routes, {
+    tokenFormat: TOKEN_FORMAT,
     bcryptComparePerSec: round1(comparePerSec),
     loginEfficiency: Math.round((loginRps / comparePerSec) * 1000) / 1000,
     probeP99DuringLoginMs: round2(percentile(probeLatencies, 99)),
@@ -121,7 +122,7 @@ async function main(): Promise<number> {
     const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
     const keysDir = join(workDir, 'keys');
-    await generateMissingKeys(keysDir);
+    await generateMissingKeys(keysDir, TOKEN_FORMAT);
 
     const comparison = await compareWithCeiling(resources, workDir, keysDir);
     const service = QUICK ? undefined : await measureService(resources, workDir, keysDir);

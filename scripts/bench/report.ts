@@ -1,4 +1,5 @@
 /** The report: the median round of each route, the side measurements, and how they compare with the targets. */
+import type { TokenFormat } from '../../src/auth/tokens/key-files.js';
 import { BCRYPT_ROUNDS, COMPARE_CONCURRENCY, CONNECTIONS, PROBE_RATE, ROUNDS } from './config.js';
 import type { RouteResult } from './load.js';
 
@@ -12,6 +13,7 @@ const TARGETS = {
 };
 
 export interface Report {
+  tokenFormat: TokenFormat;
   routes: Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number }>;
   bcryptComparePerSec: number;
   loginEfficiency: number;
@@ -45,7 +47,7 @@ export function printReport(report: Report, probe: { samples: number; errors: nu
     ),
   ];
   console.log(`\n${lines.join('\n')}\n`);
-  console.log(`- bcrypt cost ${BCRYPT_ROUNDS}, ${CONNECTIONS} connections, median of ${ROUNDS} rounds (errors/non-2xx summed over all rounds)`);
+  console.log(`- TOKEN_FORMAT=${report.tokenFormat}, bcrypt cost ${BCRYPT_ROUNDS}, ${CONNECTIONS} connections, median of ${ROUNDS} rounds (errors/non-2xx summed over all rounds)`);
   console.log(`- raw bcrypt.compare: ${report.bcryptComparePerSec} /s (concurrency ${COMPARE_CONCURRENCY})`);
   console.log(`- login efficiency (login req/s ÷ compare/s): ${report.loginEfficiency}`);
   console.log(
@@ -95,6 +97,8 @@ export type CeilingReport =
   | { skipped: string }
   | {
       ceilingDir: string;
+      /** The service's TOKEN_FORMAT; the ceiling always checks RS256 JWTs. */
+      serviceTokenFormat: TokenFormat;
       pinning: { serverCpu: number; loadCpu: number } | { unpinned: string };
       connections: number;
       rounds: number;
@@ -122,7 +126,7 @@ export function printCeilingReport(report: CeilingReport): void {
         `| \`${name}\` | ${r.service.rps.toFixed(1)} | ${r.ceiling.rps.toFixed(1)} | ${r.ratio.toFixed(3)} | ≥ ${r.target} | ${r.service.p99} | ${r.ceiling.p99} | ${r.p99Ratio.toFixed(2)} | ≤ ${r.p99Target} | ${r.cpuRatio?.toFixed(3) ?? 'n/a'} |`,
     ),
   ];
-  console.log(`\nSide by side with the ceiling (${report.ceilingDir}):\n\n${lines.join('\n')}\n`);
+  console.log(`\nSide by side with the ceiling (${report.ceilingDir}), service with TOKEN_FORMAT=${report.serviceTokenFormat}:\n\n${lines.join('\n')}\n`);
   console.log(
     `- ${report.connections} connections, ${where}; ${report.rounds} interleaved rounds of ${report.roundSeconds} s after a ${report.warmupSeconds} s warm-up per server and route`,
   );
