@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { blake2b } from '@noble/hashes/blake2.js';
@@ -123,13 +123,39 @@ async function writePair(dir: string, format: TokenFormat, purpose: KeyPurpose):
  */
 export async function generateMissingKeys(dir: string, format: TokenFormat = 'jwt'): Promise<KeyPurpose[]> {
   await mkdir(dir, { recursive: true });
-  const written: KeyPurpose[] = [];
-  for (const purpose of KEY_PURPOSES) {
-    if (await exists(privatePath(dir, format, purpose))) continue;
-    await writePair(dir, format, purpose);
-    written.push(purpose);
+  // Instances starting together on one empty folder take turns: the first writes the pairs, the
+  // others then find them; without the lock each would write its own and keep a different key.
+  return withFileLock(join(dir, '.generating.lock'), async () => {
+    const written: KeyPurpose[] = [];
+    for (const purpose of KEY_PURPOSES) {
+      if (await exists(privatePath(dir, format, purpose))) continue;
+      await writePair(dir, format, purpose);
+      written.push(purpose);
+    }
+    return written;
+  });
+}
+
+const LOCK_STALE_MS = 30_000;
+
+/** Runs `work` while holding `lockFile` (created exclusively); a lock older than 30 s is a crashed holder's. */
+async function withFileLock<T>(lockFile: string, work: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      await (await open(lockFile, 'wx')).close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const held = await stat(lockFile).then((info) => Date.now() - info.mtimeMs, () => 0);
+      if (held > LOCK_STALE_MS) await unlink(lockFile).catch(() => undefined);
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
-  return written;
+  try {
+    return await work();
+  } finally {
+    await unlink(lockFile).catch(() => undefined);
+  }
 }
 
 export async function missingKeyFiles(dir: string, format: TokenFormat = 'jwt'): Promise<string[]> {
