@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { type FastifyBaseLogger, LogController } from 'fastify';
 import { AppModule } from './app.module.js';
 import { configureHttp } from './common/http.js';
 import { createLogger, PinoNestLogger } from './common/logger.js';
@@ -23,6 +23,9 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     loggerInstance: logger,
     // Fastify's two lines per request are replaced by the one line of common/http.ts.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log is the root logger rather than a child made for every request; the one request
+    // line carries reqId itself.
+    childLoggerFactory: (logger: FastifyBaseLogger) => logger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Lets close() end idle keep-alive sockets so SIGTERM does not wait for clients to hang up.
     forceCloseConnections: 'idle',
