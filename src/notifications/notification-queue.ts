@@ -5,7 +5,8 @@ import type { Environment } from '../config/environment.js';
 import { type NotificationChannel, PermanentDeliveryFailure, type TransactionalSql } from './notification-channel.js';
 
 /**
- * API.md, Notifications: the first retry within 5 s, then exponential backoff with jitter
+ * API.md, Notifications: the first retry within 5 s (retryDelay is QUEUE_RETRY_DELAY, default 2),
+ * then exponential backoff with jitter
  * (pg-boss: delay × 2^k × (1 + random)) capped at 5 minutes; 10 retries span 18.5 to 23.5
  * minutes. An attempt may stay active 60 s (the provider's own timeout is 10 s) before it is
  * counted as failed. Failed entries are kept 30 days for an operator.
@@ -30,9 +31,11 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   private readonly boss: PgBoss;
   private readonly channels = new Map<string, NotificationChannel>();
   private readonly pollingIntervalSeconds: number;
+  private readonly policy: typeof RETRY_POLICY & { retryDelay: number; notify: true };
 
   constructor(config: ConfigService<Environment, true>) {
     this.pollingIntervalSeconds = config.getOrThrow('QUEUE_POLL_INTERVAL_MS', { infer: true }) / 1000;
+    this.policy = { ...RETRY_POLICY, retryDelay: config.getOrThrow('QUEUE_RETRY_DELAY', { infer: true }), notify: true };
     this.boss = new PgBoss({
       connectionString: config.getOrThrow('DATABASE_URL', { infer: true }),
       schema: 'pgboss',
@@ -67,7 +70,10 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
     // pg-boss creates or migrates its own schema under an advisory lock, so instances may start together.
     await this.boss.start();
     for (const channel of this.channels.values()) {
-      await this.boss.createQueue(channel.name, { ...RETRY_POLICY, notify: true });
+      await this.boss.createQueue(channel.name, this.policy);
+      // createQueue leaves an existing queue as it is: without this, a changed policy would never
+      // reach a database where an earlier release created the queue. Entries already queued keep theirs.
+      await this.boss.updateQueue(channel.name, this.policy);
       await this.boss.work<object>(
         channel.name,
         { batchSize: 5, perJobResults: true, pollingIntervalSeconds: this.pollingIntervalSeconds, notifyPollingIntervalSeconds: this.pollingIntervalSeconds },

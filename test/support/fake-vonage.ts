@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as the fake Vonage API received it. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+  /** What the fake did with it. */
+  answer: Answer;
+  at: number;
+}
+
+/** A status to answer with, or `hang`: read the request and never answer. */
+export type Answer = 202 | 400 | 401 | 429 | 500 | 503 | 'hang';
+
+/**
+ * A stand-in for the Vonage Messages API: a real HTTP server on a free port that records every
+ * request and answers as told. `answers` is consumed first, one per request; after it runs out
+ * every request gets `otherwise` (202 with a message_uuid, unless changed).
+ */
+export class FakeVonage {
+  readonly requests: RecordedRequest[] = [];
+  /** Answers for the next requests, in order. */
+  answers: Answer[] = [];
+  otherwise: Answer = 202;
+  private readonly server: Server;
+  private readonly hanging = new Set<ServerResponse>();
+
+  private constructor() {
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
+
+  static async start(): Promise<FakeVonage> {
+    const fake = new FakeVonage();
+    await new Promise<void>((resolve, reject) => {
+      fake.server.once('error', reject);
+      fake.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return fake;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Requests that carried this `client_ref`. */
+  requestsFor(clientRef: string): RecordedRequest[] {
+    return this.requests.filter((r) => (r.body as { client_ref?: string } | undefined)?.client_ref === clientRef);
+  }
+
+  /** Requests that were answered 2xx. */
+  delivered(): RecordedRequest[] {
+    return this.requests.filter((r) => r.answer === 202);
+  }
+
+  /** Answers every hanging request with 503 (so the clients stop waiting). */
+  releaseHanging(): void {
+    for (const res of this.hanging) this.reply(res, 503);
+    this.hanging.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.releaseHanging();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = raw;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      // Recorded as text: the test sees exactly what arrived.
+    }
+    const answer = this.answers.shift() ?? this.otherwise;
+    this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, answer, at: Date.now() });
+    if (answer === 'hang') {
+      this.hanging.add(res);
+      res.on('close', () => this.hanging.delete(res));
+      return;
+    }
+    this.reply(res, answer);
+  }
+
+  private reply(res: ServerResponse, status: Exclude<Answer, 'hang'>): void {
+    if (res.writableEnded || res.destroyed) return;
+    if (status === 202) {
+      res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ message_uuid: randomUUID() }));
+      return;
+    }
+    // The shape Vonage uses for errors (RFC 7807).
+    const titles: Record<number, string> = {
+      400: 'Invalid params',
+      401: 'Unauthorized',
+      429: 'Rate Limit Hit',
+      500: 'Internal Error',
+      503: 'Service Unavailable',
+    };
+    if (status === 429) res.setHeader('retry-after', '1');
+    res
+      .writeHead(status, { 'content-type': 'application/problem+json' })
+      .end(JSON.stringify({ type: `https://developer.vonage.com/api-errors#${status}`, title: titles[status], detail: `fake answered ${status}` }));
+  }
+}
