@@ -18,14 +18,16 @@ export type Answer = 202 | 400 | 401 | 429 | 500 | 503 | 'hang';
 
 /**
  * A stand-in for the Vonage Messages API: a real HTTP server on a free port that records every
- * request and answers as told. `answers` is consumed first, one per request; after it runs out
- * every request gets `otherwise` (202 with a message_uuid, unless changed).
+ * request and answers as told. A request to a number with a script gets the script's next answer,
+ * then its `then`; any other request gets the next of `answers`, then `otherwise` (202 with a
+ * message_uuid). Scripts keep tests that share one server from taking each other's answers.
  */
 export class FakeVonage {
   readonly requests: RecordedRequest[] = [];
-  /** Answers for the next requests, in order. */
+  /** Answers for the next requests to unscripted numbers, in order. */
   answers: Answer[] = [];
   otherwise: Answer = 202;
+  private readonly scripts = new Map<string, { next: Answer[]; then: Answer }>();
   private readonly server: Server;
   private readonly hanging = new Set<ServerResponse>();
 
@@ -44,6 +46,22 @@ export class FakeVonage {
 
   get url(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** How requests to `to` (E.164 with or without its `+`) are answered from now on. */
+  script(to: string, next: Answer[], then: Answer = 202): void {
+    this.scripts.set(to.replace(/^\+/, ''), { next: [...next], then });
+  }
+
+  /** Requests sent to `to` (E.164 with or without its `+`). */
+  requestsTo(to: string): RecordedRequest[] {
+    const number = to.replace(/^\+/, '');
+    return this.requests.filter((r) => (r.body as { to?: string } | undefined)?.to === number);
+  }
+
+  /** Requests still waiting for an answer. */
+  get hangingCount(): number {
+    return this.hanging.size;
   }
 
   /** Requests that carried this `client_ref`. */
@@ -78,7 +96,8 @@ export class FakeVonage {
     } catch {
       // Recorded as text: the test sees exactly what arrived.
     }
-    const answer = this.answers.shift() ?? this.otherwise;
+    const script = this.scripts.get(String((body as { to?: unknown } | undefined)?.to));
+    const answer = script ? (script.next.shift() ?? script.then) : (this.answers.shift() ?? this.otherwise);
     this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, answer, at: Date.now() });
     if (answer === 'hang') {
       this.hanging.add(res);
