@@ -101,3 +101,38 @@ describe('the notification queue', () => {
     expect(channel.attempts.get('refused')).toBe(1);
   });
 });
+
+describe('a backlog', () => {
+  let app: NestFastifyApplication;
+  let db: pg.Client;
+  const delivered = new Set<string>();
+  const channel: NotificationChannel<{ n: number }> = {
+    name: 'backlog',
+    deliver: async (payload) => {
+      delivered.add(String(payload.n));
+    },
+  };
+
+  beforeAll(async () => {
+    // A poll so slow that only bursting through full batches can drain the backlog in time.
+    app = await createApp(validateEnvironment({ ...process.env, QUEUE_POLL_INTERVAL_MS: '60000' }));
+    app.get(NotificationQueue).register(channel);
+    await app.init();
+    db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await app?.close();
+  });
+
+  it('drains batch after batch without waiting a poll interval between full batches', async () => {
+    const queue = app.get(NotificationQueue);
+    // One transaction, so the workers get one wake-up (Postgres folds identical NOTIFYs) for 30 entries.
+    await db.query('BEGIN');
+    for (let n = 0; n < 30; n++) await queue.enqueue(db, 'backlog', { n });
+    await db.query('COMMIT');
+    await until(() => delivered.size === 30, 20_000);
+  });
+});

@@ -76,7 +76,15 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
       await this.boss.updateQueue(channel.name, this.policy);
       await this.boss.work<object>(
         channel.name,
-        { batchSize: 5, perJobResults: true, pollingIntervalSeconds: this.pollingIntervalSeconds, notifyPollingIntervalSeconds: this.pollingIntervalSeconds },
+        {
+          batchSize: 5,
+          // A full batch means more may be waiting: fetch again at once rather than after a poll
+          // interval, or a backlog (after an outage, a restart) drains at 5 messages per interval.
+          burstWhenBatchFull: true,
+          perJobResults: true,
+          pollingIntervalSeconds: this.pollingIntervalSeconds,
+          notifyPollingIntervalSeconds: this.pollingIntervalSeconds,
+        },
         (jobs) => Promise.all(jobs.map((job) => this.attempt(channel, job))),
       );
     }
