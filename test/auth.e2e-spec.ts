@@ -286,7 +286,7 @@ describe('auth', () => {
       const { id, email } = await signup();
       const { accessToken } = await login(email);
       const res = await me(accessToken).expect(200);
-      expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'updatedAt']);
+      expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'phoneNumber', 'smsNotifications', 'updatedAt']);
       expect(res.body).toMatchObject({ id, email, name: null });
       const auth = { authorization: `Bearer ${accessToken}` };
       const patched = await request(http).patch('/users/me').set(auth).send({ name: 'Grace' }).expect(200);

@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { NotFoundException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { getRepositoryToken } from '@nestjs/typeorm';
+import { getDataSourceToken, getRepositoryToken } from '@nestjs/typeorm';
 import { QueryFailedError } from 'typeorm';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import { Sql, type Statement } from '../database/sql.js';
+import { SmsChannel } from '../notifications/sms/sms.channel.js';
 import { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import { Todo } from './entities/todo.entity.js';
 import { TodosService } from './todos.service.js';
@@ -39,6 +40,9 @@ describe('TodosService', () => {
       providers: [
         TodosService,
         { provide: getRepositoryToken(Todo), useValue: { query: sql } },
+        // Only an opted-in user's todo opens a transaction and queues a text (test/sms.e2e-spec.ts).
+        { provide: getDataSourceToken(), useValue: {} },
+        { provide: SmsChannel, useValue: {} },
         // Named statements and TypeORM queries land on the same mock, by SQL text.
         {
           provide: Sql,
@@ -65,7 +69,7 @@ describe('TodosService', () => {
         updatedAt: '2026-01-01T10:00:00.000Z',
       });
       const [text, params] = sql.mock.calls[0];
-      expect(text).toMatch(/^INSERT INTO todos \(user_id, title, description, completed, due_at\)/);
+      expect(text).toMatch(/INSERT INTO todos \(user_id, title, description, completed, due_at\)/);
       expect(params).toEqual([USER, 'Write tests', null, false, null]);
     });
 

@@ -1,6 +1,9 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import type { DataSource, Repository } from 'typeorm';
+import type { TransactionalSql } from '../notifications/notification-channel.js';
+import { SmsChannel } from '../notifications/sms/sms.channel.js';
+import { todoCreatedText } from '../notifications/sms/sms-text.js';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import { isoUtc, modifyReturning, PG_FOREIGN_KEY_VIOLATION, pgErrorCode, Sql, type Statement } from '../database/sql.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
@@ -46,11 +49,23 @@ const COUNT_BY_COMPLETED: Statement = {
   text: `SELECT count(*) AS total FROM todos WHERE user_id = $1 AND completed = $2`,
 };
 
-const INSERT: Statement = {
-  name: 'todos_insert',
-  text: `INSERT INTO todos (user_id, title, description, completed, due_at)
-    VALUES ($1, $2, $3, $4, $5::timestamptz) RETURNING ${COLUMNS}`,
+/**
+ * Most users get no text message, and for them creating a todo stays one statement: it inserts
+ * only if the user has not opted in (the same snapshot reads both). No row back means the user
+ * wants a text (or is gone: then INSERT_WITH_SMS fails on the foreign key).
+ */
+const INSERT_UNLESS_SMS: Statement = {
+  name: 'todos_insert_unless_sms',
+  text: `WITH texted AS (SELECT 1 FROM users WHERE id = $1::uuid AND sms_notifications)
+    INSERT INTO todos (user_id, title, description, completed, due_at)
+    SELECT $1::uuid, $2::varchar, $3::varchar, $4::boolean, $5::timestamptz WHERE NOT EXISTS (SELECT 1 FROM texted)
+    RETURNING ${COLUMNS}`,
 };
+/** Inside the transaction that queues the text: the todo, and the number to text if the user (still) wants one. */
+const INSERT_WITH_SMS = `WITH todo AS (
+    INSERT INTO todos (user_id, title, description, completed, due_at)
+    VALUES ($1, $2, $3, $4, $5::timestamptz) RETURNING user_id, ${COLUMNS})
+  SELECT todo.*, users.phone_number AS sms_to FROM todo LEFT JOIN users ON users.id = todo.user_id AND users.sms_notifications`;
 // Ownership is part of every statement: another user's todo and an unknown one both match no row.
 const FIND: Statement = { name: 'todos_find', text: `SELECT ${COLUMNS} FROM todos WHERE id = $1 AND user_id = $2` };
 const DELETE: Statement = { name: 'todos_delete', text: `DELETE FROM todos WHERE id = $1 AND user_id = $2 RETURNING id` };
@@ -67,19 +82,26 @@ const PATCHABLE = [
 export class TodosService {
   constructor(
     @InjectRepository(Todo) private readonly todos: Repository<Todo>,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly sql: Sql,
+    private readonly sms: SmsChannel,
   ) {}
 
+  /**
+   * API.md, Notifications: the text message is queued in the transaction that inserts the todo, so
+   * there is never one without the other; the provider is called later, by a worker.
+   */
   async create(userId: string, dto: CreateTodoDto): Promise<TodoDto> {
+    const params = [userId, dto.title, dto.description ?? null, dto.completed ?? false, toTimestamp(dto.dueAt)];
     try {
-      const [row] = await this.sql.rows<TodoRow>(INSERT, [
-        userId,
-        dto.title,
-        dto.description ?? null,
-        dto.completed ?? false,
-        toTimestamp(dto.dueAt),
-      ]);
-      return toDto(row);
+      const [row] = await this.sql.rows<TodoRow>(INSERT_UNLESS_SMS, params);
+      if (row) return toDto(row);
+      return await this.dataSource.transaction(async (manager) => {
+        const tx: TransactionalSql = { query: async (text, values) => ({ rows: await manager.query(text, values) }) };
+        const [todo] = (await tx.query(INSERT_WITH_SMS, params)).rows as (TodoRow & { sms_to: string | null })[];
+        if (todo.sms_to) await this.sms.enqueue(tx, { to: todo.sms_to, text: todoCreatedText(todo.title) });
+        return toDto(todo);
+      });
     } catch (error) {
       // The user was deleted after the guard let this token through: it no longer speaks for anyone.
       if (pgErrorCode(error) === PG_FOREIGN_KEY_VIOLATION) {

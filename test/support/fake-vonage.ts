@@ -13,8 +13,8 @@ export interface RecordedRequest {
   at: number;
 }
 
-/** A status to answer with, or `hang`: read the request and never answer. */
-export type Answer = 202 | 400 | 401 | 429 | 500 | 503 | 'hang';
+/** A status to answer with; `hang`: read the request and never answer; `slow`: 202 after `slowMs`. */
+export type Answer = 202 | 400 | 401 | 429 | 500 | 503 | 'hang' | 'slow';
 
 /**
  * A stand-in for the Vonage Messages API: a real HTTP server on a free port that records every
@@ -27,6 +27,7 @@ export class FakeVonage {
   /** Answers for the next requests to unscripted numbers, in order. */
   answers: Answer[] = [];
   otherwise: Answer = 202;
+  slowMs = 1_500;
   private readonly scripts = new Map<string, { next: Answer[]; then: Answer }>();
   private readonly server: Server;
   private readonly hanging = new Set<ServerResponse>();
@@ -69,12 +70,12 @@ export class FakeVonage {
     return this.requests.filter((r) => (r.body as { client_ref?: string } | undefined)?.client_ref === clientRef);
   }
 
-  /** Requests that were answered 2xx. */
+  /** Requests that were (or, if slow, will be) answered 202. */
   delivered(): RecordedRequest[] {
-    return this.requests.filter((r) => r.answer === 202);
+    return this.requests.filter((r) => r.answer === 202 || r.answer === 'slow');
   }
 
-  /** Answers every hanging request with 503 (so the clients stop waiting). */
+  /** Answers every request still waiting (hanging or slow) with 503, so the clients stop waiting. */
   releaseHanging(): void {
     for (const res of this.hanging) this.reply(res, 503);
     this.hanging.clear();
@@ -104,10 +105,18 @@ export class FakeVonage {
       res.on('close', () => this.hanging.delete(res));
       return;
     }
+    if (answer === 'slow') {
+      this.hanging.add(res);
+      setTimeout(() => {
+        this.hanging.delete(res);
+        this.reply(res, 202);
+      }, this.slowMs);
+      return;
+    }
     this.reply(res, answer);
   }
 
-  private reply(res: ServerResponse, status: Exclude<Answer, 'hang'>): void {
+  private reply(res: ServerResponse, status: Exclude<Answer, 'hang' | 'slow'>): void {
     if (res.writableEnded || res.destroyed) return;
     if (status === 202) {
       res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ message_uuid: randomUUID() }));

@@ -8,6 +8,15 @@ export class UserProfileDto {
   email: string;
   @ApiProperty({ nullable: true, type: String, example: 'Ada Lovelace' })
   name: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'E.164: `+` and 8 to 15 digits.',
+    example: '+14155550100',
+  })
+  phoneNumber: string | null;
+  @ApiProperty({ description: 'A text message for every new todo; true only while phoneNumber is set.', example: false })
+  smsNotifications: boolean;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
   @ApiProperty({ format: 'date-time' })
@@ -15,4 +24,4 @@ export class UserProfileDto {
 
 }
 
-export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt'] as const) {}
+export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt', 'phoneNumber', 'smsNotifications'] as const) {}
