@@ -1,5 +1,5 @@
 // autocannon ships no type definitions and @types/autocannon is not a dependency: this declares
-// the part of its library API that scripts/bench.ts uses (autocannon 9, see its README).
+// the part of its library API that scripts/bench/ uses (autocannon 9, see its README).
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { KeyStore } from '../src/auth/tokens/key-store.js';
 import { createTestApp } from './support/app.js';
+import { bearer, logIn, me, newEmail, PASSWORD, refresh, refreshCookie, signUp, signUpAndLogIn } from './support/auth.js';
 
 const jwt = new JwtService({});
 interface DecodedJwt {
@@ -15,10 +16,6 @@ interface DecodedJwt {
 }
 const decode = (token: string) => jwt.decode(token, { complete: true }) as unknown as DecodedJwt;
 const INVALID_TOKEN = 'Bearer error="invalid_token"';
-
-let counter = 0;
-const newEmail = () => `auth-${process.pid}-${Date.now()}-${counter++}@example.com`;
-const PASSWORD = 'correct horse battery';
 
 describe('auth', () => {
   let app: NestFastifyApplication;
@@ -31,17 +28,6 @@ describe('auth', () => {
   afterAll(async () => {
     await app.close();
   });
-
-  async function signup(email = newEmail(), password = PASSWORD) {
-    const res = await request(http).post('/auth/signup').send({ email, password }).expect(201);
-    return { id: res.body.id as string, email, password };
-  }
-  async function login(email: string, password = PASSWORD, userAgent = 'jest') {
-    const res = await request(http).post('/auth/login').set('user-agent', userAgent).send({ email, password }).expect(200);
-    return res.body as { accessToken: string; refreshToken: string };
-  }
-  const me = (token: string) => request(http).get('/users/me').set('authorization', `Bearer ${token}`);
-  const refresh = (refreshToken: string) => request(http).post('/auth/refresh').send({ refreshToken });
 
   describe('signup', () => {
     it('creates an account with a normalised email and returns no secrets', async () => {
@@ -56,7 +42,7 @@ describe('auth', () => {
     });
 
     it('refuses an email that is taken, whatever its case', async () => {
-      const { email } = await signup();
+      const { email } = await signUp(app);
       const res = await request(http).post('/auth/signup').send({ email: email.toUpperCase(), password: PASSWORD }).expect(409);
       expect(res.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
     });
@@ -81,7 +67,7 @@ describe('auth', () => {
     });
 
     it('accepts a password of exactly 72 bytes', async () => {
-      await signup(newEmail(), 'é'.repeat(36));
+      await signUp(app, { password: 'é'.repeat(36) });
     });
 
     it('lets exactly one of 20 concurrent signups with one email win; the rest are 409, never 500', async () => {
@@ -97,7 +83,7 @@ describe('auth', () => {
 
   describe('login', () => {
     it('returns a token pair with the documented claims and a hardened refresh cookie', async () => {
-      const { id, email } = await signup();
+      const { userId: id, email } = await signUp(app);
       const res = await request(http).post('/auth/login').send({ email, password: PASSWORD }).expect(200);
       expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800 });
 
@@ -112,22 +98,22 @@ describe('auth', () => {
       expect(refreshClaims.payload).toMatchObject({ sub: id, sid: access.payload.sid, typ: 'refresh', key: expect.any(String) });
       expect((refreshClaims.payload.exp as number) - (refreshClaims.payload.iat as number)).toBe(604800);
 
-      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('refresh_token='));
+      const cookie = refreshCookie(res);
       expect(cookie).toBeDefined();
       expect(cookie).toContain(`refresh_token=${res.body.refreshToken}`);
       expect(cookie).toMatch(/HttpOnly/i);
       expect(cookie).toMatch(/SameSite=Strict/i);
       expect(cookie).toMatch(/Path=\/auth/);
-      await me(res.body.accessToken).expect(200);
+      await me(app, res.body.accessToken).expect(200);
     });
 
     it('answers an unknown email and a wrong password with the same 401 body', async () => {
-      const { email } = await signup();
+      const { email } = await signUp(app);
       const wrong = await request(http).post('/auth/login').send({ email, password: 'wrong password' }).expect(401);
       const unknown = await request(http).post('/auth/login').send({ email: newEmail(), password: PASSWORD }).expect(401);
       expect(wrong.body).toEqual(unknown.body);
       expect(wrong.body).toEqual({ statusCode: 401, message: 'Invalid email or password', error: 'Unauthorized' });
-      await login(email);
+      await logIn(app, email);
     });
 
     it('answers 400 to a malformed body', async () => {
@@ -136,7 +122,7 @@ describe('auth', () => {
     });
   });
 
-  describe('access tokens', () => {
+  describe('routes behind an access token', () => {
     it.each([
       ['no token', undefined],
       ['a malformed token', 'Bearer not.a.jwt'],
@@ -149,9 +135,8 @@ describe('auth', () => {
     });
 
     it('refuse a refresh token used as an access token, and an expired one signed with the real key', async () => {
-      const { email } = await signup();
-      const pair = await login(email);
-      const res = await me(pair.refreshToken).expect(401);
+      const pair = await signUpAndLogIn(app);
+      const res = await me(app, pair.refreshToken).expect(401);
       expect(res.headers['www-authenticate']).toBe(INVALID_TOKEN);
 
       const keys = await KeyStore.load({ KEYS_DIR: process.env.KEYS_DIR!, NODE_ENV: 'test' });
@@ -160,89 +145,85 @@ describe('auth', () => {
         { ...claims, iat: Math.floor(Date.now() / 1000) - 1000, exp: Math.floor(Date.now() / 1000) - 1 },
         { privateKey: keys.access.privateKey as never, algorithm: 'RS256', keyid: keys.access.kid },
       );
-      await me(expired).expect(401);
-      await me(pair.accessToken).expect(200);
+      await me(app, expired).expect(401);
+      await me(app, pair.accessToken).expect(200);
     });
   });
 
   describe('refresh', () => {
     it('rotates: a new pair for the same session, the presented token spent', async () => {
-      const { email } = await signup();
-      const first = await login(email);
-      const res = await refresh(first.refreshToken).expect(200);
+      const first = await signUpAndLogIn(app);
+      const res = await refresh(app, first.refreshToken).expect(200);
       expect(res.body.refreshToken).not.toBe(first.refreshToken);
       expect(decode(res.body.accessToken).payload.sid).toBe(decode(first.accessToken).payload.sid);
-      await me(res.body.accessToken).expect(200);
-      await refresh(res.body.refreshToken).expect(200);
+      await me(app, res.body.accessToken).expect(200);
+      await refresh(app, res.body.refreshToken).expect(200);
     });
 
     it('treats a spent token presented again as reuse: 401 and the whole session is revoked', async () => {
-      const { email } = await signup();
-      const first = await login(email);
-      const second = (await refresh(first.refreshToken).expect(200)).body;
-      const reuse = await refresh(first.refreshToken).expect(401);
+      const first = await signUpAndLogIn(app);
+      const second = (await refresh(app, first.refreshToken).expect(200)).body;
+      const reuse = await refresh(app, first.refreshToken).expect(401);
       expect(reuse.headers['www-authenticate']).toBe(INVALID_TOKEN);
       // The legitimate-looking newer pair dies with the session.
-      await refresh(second.refreshToken).expect(401);
-      await me(second.accessToken).expect(401);
-      await me(first.accessToken).expect(401);
+      await refresh(app, second.refreshToken).expect(401);
+      await me(app, second.accessToken).expect(401);
+      await me(app, first.accessToken).expect(401);
     });
 
-    it('lets at most one of 10 concurrent refreshes with one token succeed', async () => {
-      const { email } = await signup();
-      const pair = await login(email);
-      const results = await Promise.all(Array.from({ length: 10 }, () => refresh(pair.refreshToken)));
-      const ok = results.filter((r) => r.status === 200);
-      expect(ok.length).toBeLessThanOrEqual(1);
-      expect(results.every((r) => r.status === 200 || r.status === 401)).toBe(true);
+    it('lets exactly one of 10 concurrent refreshes with one token win; the other nine are reuse and end the session', async () => {
+      const pair = await signUpAndLogIn(app);
+      const results = await Promise.all(Array.from({ length: 10 }, () => refresh(app, pair.refreshToken)));
+      expect(results.map((r) => r.status).sort((a, b) => a - b)).toEqual([200, ...Array<number>(9).fill(401)]);
+      const winner = results.find((r) => r.status === 200)!.body;
+      await refresh(app, winner.refreshToken).expect(401);
+      await me(app, winner.accessToken).expect(401);
     });
 
     it('works from the cookie alone and sets the next cookie', async () => {
-      const { email } = await signup();
-      const pair = await login(email);
+      const pair = await signUpAndLogIn(app);
       const res = await request(http).post('/auth/refresh').set('cookie', `refresh_token=${pair.refreshToken}`).expect(200);
-      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('refresh_token='));
+      const cookie = refreshCookie(res);
       expect(cookie).toContain(`refresh_token=${res.body.refreshToken}`);
-      await me(res.body.accessToken).expect(200);
+      await me(app, res.body.accessToken).expect(200);
     });
 
-    it('refuses no token, garbage and an access token', async () => {
-      const { email } = await signup();
-      const pair = await login(email);
+    it('refuses no token, garbage and an access token, and still takes the refresh token', async () => {
+      const pair = await signUpAndLogIn(app);
       await request(http).post('/auth/refresh').send({}).expect(401);
-      await refresh('garbage').expect(401);
-      await refresh(pair.accessToken).expect(401);
-      await refresh(pair.refreshToken).expect(200);
+      await refresh(app, 'garbage').expect(401);
+      await refresh(app, pair.accessToken).expect(401);
+      await refresh(app, pair.refreshToken).expect(200);
     });
   });
 
   describe('logout', () => {
     it('ends this session at once: access and refresh tokens stop working, the cookie is cleared', async () => {
-      const { email } = await signup();
-      const pair = await login(email);
-      const other = await login(email);
-      await me(pair.accessToken).expect(200);
-      const res = await request(http).post('/auth/logout').set('authorization', `Bearer ${pair.accessToken}`).expect(204);
-      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('refresh_token='));
+      const { email } = await signUp(app);
+      const pair = await logIn(app, email);
+      const other = await logIn(app, email);
+      await me(app, pair.accessToken).expect(200);
+      const res = await request(http).post('/auth/logout').set(bearer(pair.accessToken)).expect(204);
+      const cookie = refreshCookie(res);
       expect(cookie).toMatch(/refresh_token=;|Max-Age=0|Expires=Thu, 01 Jan 1970/);
-      await me(pair.accessToken).expect(401);
-      await refresh(pair.refreshToken).expect(401);
-      await me(other.accessToken).expect(200);
+      await me(app, pair.accessToken).expect(401);
+      await refresh(app, pair.refreshToken).expect(401);
+      await me(app, other.accessToken).expect(200);
     });
 
     it('logout-all ends every session of the user and no one else’s', async () => {
-      const { email } = await signup();
-      const a = await login(email);
-      const b = await login(email);
-      const stranger = await login((await signup()).email);
-      await request(http).post('/auth/logout-all').set('authorization', `Bearer ${a.accessToken}`).expect(204);
-      await me(a.accessToken).expect(401);
-      await me(b.accessToken).expect(401);
-      await refresh(b.refreshToken).expect(401);
-      await me(stranger.accessToken).expect(200);
+      const { email } = await signUp(app);
+      const a = await logIn(app, email);
+      const b = await logIn(app, email);
+      const stranger = await signUpAndLogIn(app);
+      await request(http).post('/auth/logout-all').set(bearer(a.accessToken)).expect(204);
+      await me(app, a.accessToken).expect(401);
+      await me(app, b.accessToken).expect(401);
+      await refresh(app, b.refreshToken).expect(401);
+      await me(app, stranger.accessToken).expect(200);
     });
 
-    it('needs an access token', async () => {
+    it('logout and logout-all answer 401 without an access token', async () => {
       await request(http).post('/auth/logout').expect(401);
       await request(http).post('/auth/logout-all').expect(401);
     });
@@ -250,10 +231,10 @@ describe('auth', () => {
 
   describe('sessions', () => {
     it('lists active sessions with the current one marked, and revokes another device', async () => {
-      const { email } = await signup();
-      const phone = await login(email, PASSWORD, 'phone');
-      const laptop = await login(email, PASSWORD, 'laptop');
-      const res = await request(http).get('/auth/sessions').set('authorization', `Bearer ${laptop.accessToken}`).expect(200);
+      const { email } = await signUp(app);
+      const phone = await logIn(app, email, PASSWORD, 'phone');
+      const laptop = await logIn(app, email, PASSWORD, 'laptop');
+      const res = await request(http).get('/auth/sessions').set(bearer(laptop.accessToken)).expect(200);
       expect(res.body).toHaveLength(2);
       for (const s of res.body) {
         expect(Object.keys(s).sort()).toEqual(['createdAt', 'current', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'userAgent']);
@@ -262,87 +243,97 @@ describe('auth', () => {
       expect(current).toMatchObject({ id: decode(laptop.accessToken).payload.sid, userAgent: 'laptop' });
       const phoneSid = decode(phone.accessToken).payload.sid as string;
 
-      await request(http).delete(`/auth/sessions/${phoneSid}`).set('authorization', `Bearer ${laptop.accessToken}`).expect(204);
-      await me(phone.accessToken).expect(401);
-      await refresh(phone.refreshToken).expect(401);
-      const after = await request(http).get('/auth/sessions').set('authorization', `Bearer ${laptop.accessToken}`).expect(200);
+      await request(http).delete(`/auth/sessions/${phoneSid}`).set(bearer(laptop.accessToken)).expect(204);
+      await me(app, phone.accessToken).expect(401);
+      await refresh(app, phone.refreshToken).expect(401);
+      const after = await request(http).get('/auth/sessions').set(bearer(laptop.accessToken)).expect(200);
       expect(after.body.map((s: { id: string }) => s.id)).toEqual([current.id]);
     });
 
     it('answers 404 for another user’s or an unknown session, 400 for a malformed id', async () => {
-      const mine = await login((await signup()).email);
-      const theirs = await login((await signup()).email);
+      const mine = await signUpAndLogIn(app);
+      const theirs = await signUpAndLogIn(app);
       const theirSid = decode(theirs.accessToken).payload.sid as string;
-      const auth = { authorization: `Bearer ${mine.accessToken}` };
+      const auth = bearer(mine.accessToken);
       await request(http).delete(`/auth/sessions/${theirSid}`).set(auth).expect(404);
-      await me(theirs.accessToken).expect(200);
+      await me(app, theirs.accessToken).expect(200);
       await request(http).delete('/auth/sessions/00000000-0000-4000-8000-000000000000').set(auth).expect(404);
       await request(http).delete('/auth/sessions/not-a-uuid').set(auth).expect(400);
     });
   });
 
   describe('users', () => {
-    it('shows and updates the profile without secrets', async () => {
-      const { id, email } = await signup();
-      const { accessToken } = await login(email);
-      const res = await me(accessToken).expect(200);
+    it('shows the profile without secrets', async () => {
+      const { userId, email, accessToken } = await signUpAndLogIn(app);
+      const res = await me(app, accessToken).expect(200);
       expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'phoneNumber', 'smsNotifications', 'updatedAt']);
-      expect(res.body).toMatchObject({ id, email, name: null });
-      const auth = { authorization: `Bearer ${accessToken}` };
-      const patched = await request(http).patch('/users/me').set(auth).send({ name: 'Grace' }).expect(200);
-      expect(patched.body).toMatchObject({ id, name: 'Grace' });
-      await request(http).patch('/users/me').set(auth).send({ name: 'x'.repeat(101) }).expect(400);
-      await request(http).patch('/users/me').set(auth).send({ name: '' }).expect(400);
-      await request(http).patch('/users/me').set(auth).send({ name: 'a\u0000b' }).expect(400);
-      await request(http).patch('/users/me').set(auth).send({ name: '❤️'.repeat(60) }).expect(400);
-      expect((await request(http).patch('/users/me').set(auth).send({ name: '😀'.repeat(100) }).expect(200)).body.name).toBe('😀'.repeat(100));
-      await request(http).patch('/users/me').set(auth).send({ email: 'new@example.com' }).expect(400);
-      await request(http).patch('/users/me').set(auth).send({ passwordHash: 'x' }).expect(400);
-      expect((await me(accessToken).expect(200)).body).toMatchObject({ email, name: '😀'.repeat(100) });
-      await request(http).patch('/users/me').set(auth).send({ name: null }).expect(200);
-      expect((await me(accessToken).expect(200)).body.name).toBeNull();
+      expect(res.body).toMatchObject({ id: userId, email, name: null });
+    });
+
+    it.each([
+      ['changes the name', { name: 'Grace' }, 'Grace'],
+      ['takes a name of 100 characters that are each two UTF-16 units', { name: '😀'.repeat(100) }, '😀'.repeat(100)],
+      ['clears the name with null', { name: null }, null],
+    ])('PATCH /users/me %s', async (_, body, name) => {
+      const user = await signUpAndLogIn(app, { name: 'Ada' });
+      const res = await request(http).patch('/users/me').set(bearer(user.accessToken)).send(body).expect(200);
+      expect(res.body).toMatchObject({ id: user.userId, email: user.email, name });
+      expect((await me(app, user.accessToken).expect(200)).body).toMatchObject({ id: user.userId, email: user.email, name });
+    });
+
+    it.each([
+      ['a name of 101 characters', { name: 'x'.repeat(101) }],
+      ['an empty name', { name: '' }],
+      ['a name with a NUL character', { name: 'a\u0000b' }],
+      ['a name of 60 hearts (120 characters to Postgres)', { name: '❤️'.repeat(60) }],
+      ['an email (it cannot be changed)', { email: 'new@example.com' }],
+      ['a passwordHash', { passwordHash: 'x' }],
+    ])('PATCH /users/me refuses %s with a 400 and changes nothing', async (_, body) => {
+      const user = await signUpAndLogIn(app, { name: 'Ada' });
+      const before = (await me(app, user.accessToken).expect(200)).body;
+      await request(http).patch('/users/me').set(bearer(user.accessToken)).send(body).expect(400);
+      expect((await me(app, user.accessToken).expect(200)).body).toEqual(before);
     });
 
     it('changes the password: a new pair here, every other session and earlier refresh token dead', async () => {
-      const { email } = await signup();
-      const here = await login(email, PASSWORD, 'here');
-      const elsewhere = await login(email, PASSWORD, 'elsewhere');
-      const auth = { authorization: `Bearer ${here.accessToken}` };
+      const { email } = await signUp(app);
+      const here = await logIn(app, email, PASSWORD, 'here');
+      const elsewhere = await logIn(app, email, PASSWORD, 'elsewhere');
+      const auth = bearer(here.accessToken);
 
       await request(http).post('/users/me/password').set(auth).send({ currentPassword: 'wrong password', newPassword: 'new password 1' }).expect(403);
       await request(http).post('/users/me/password').set(auth).send({ currentPassword: PASSWORD, newPassword: 'short' }).expect(400);
-      await me(elsewhere.accessToken).expect(200);
+      await me(app, elsewhere.accessToken).expect(200);
 
       const res = await request(http).post('/users/me/password').set(auth).send({ currentPassword: PASSWORD, newPassword: 'new password 1' }).expect(200);
       expect(res.body).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String), refreshToken: expect.any(String) });
-      await me(res.body.accessToken).expect(200);
-      await me(elsewhere.accessToken).expect(401);
-      await refresh(elsewhere.refreshToken).expect(401);
-      await refresh(here.refreshToken).expect(401);
+      await me(app, res.body.accessToken).expect(200);
+      await me(app, elsewhere.accessToken).expect(401);
+      await refresh(app, elsewhere.refreshToken).expect(401);
+      await refresh(app, here.refreshToken).expect(401);
       await request(http).post('/auth/login').send({ email, password: PASSWORD }).expect(401);
-      await login(email, 'new password 1');
-      await refresh(res.body.refreshToken).expect(200);
+      await logIn(app, email, 'new password 1');
+      await refresh(app, res.body.refreshToken).expect(200);
     });
 
     it('deletes the account only with the right password; then nothing of it works', async () => {
-      const { email } = await signup();
-      const pair = await login(email);
-      const auth = { authorization: `Bearer ${pair.accessToken}` };
+      const { email } = await signUp(app);
+      const pair = await logIn(app, email);
+      const auth = bearer(pair.accessToken);
       await request(http).delete('/users/me').set(auth).send({ password: 'wrong password' }).expect(403);
       // bcrypt would match the first 72 bytes: a longer password is refused, never truncated.
       await request(http).delete('/users/me').set(auth).send({ password: `${PASSWORD}${'x'.repeat(72)}` }).expect(400);
-      await me(pair.accessToken).expect(200);
+      await me(app, pair.accessToken).expect(200);
       await request(http).delete('/users/me').set(auth).send({ password: PASSWORD }).expect(204);
-      await me(pair.accessToken).expect(401);
-      await refresh(pair.refreshToken).expect(401);
+      await me(app, pair.accessToken).expect(401);
+      await refresh(app, pair.refreshToken).expect(401);
       await request(http).post('/auth/login').send({ email, password: PASSWORD }).expect(401);
     });
   });
 
   describe('JWKS', () => {
     it('publishes the access keys (public parts only, RFC 7638 kids) with a max-age', async () => {
-      const { email } = await signup();
-      const pair = await login(email);
+      const pair = await signUpAndLogIn(app);
       const res = await request(http).get('/.well-known/jwks.json').expect(200);
       expect(res.headers['cache-control']).toMatch(/max-age=\d+/);
       const kids = res.body.keys.map((k: { kid: string }) => k.kid);

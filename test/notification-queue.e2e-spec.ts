@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { createApp } from '../src/app.factory.js';
 import { validateEnvironment } from '../src/config/environment.js';
+import { Db } from '../src/database/db.js';
 import { type NotificationChannel, PermanentDeliveryFailure } from '../src/notifications/notification-channel.js';
 import { NotificationQueue } from '../src/notifications/notification-queue.js';
 
@@ -54,9 +55,17 @@ describe('the notification queue', () => {
   });
 
   async function enqueueIn(outcome: 'COMMIT' | 'ROLLBACK', text: string): Promise<string> {
-    await db.query('BEGIN');
-    const id = await queue.enqueue(db, 'test', { text });
-    await db.query(outcome);
+    let id = '';
+    const rolledBack = new Error('roll back');
+    await app
+      .get(Db)
+      .transaction(async (tx) => {
+        id = await queue.enqueue(tx, 'test', { text });
+        if (outcome === 'ROLLBACK') throw rolledBack;
+      })
+      .catch((error: unknown) => {
+        if (error !== rolledBack) throw error;
+      });
     return id;
   }
 
@@ -104,7 +113,6 @@ describe('the notification queue', () => {
 
 describe('a backlog', () => {
   let app: NestFastifyApplication;
-  let db: pg.Client;
   const delivered = new Set<string>();
   const channel: NotificationChannel<{ n: number }> = {
     name: 'backlog',
@@ -118,21 +126,18 @@ describe('a backlog', () => {
     app = await createApp(validateEnvironment({ ...process.env, QUEUE_POLL_INTERVAL_MS: '60000' }));
     app.get(NotificationQueue).register(channel);
     await app.init();
-    db = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
   });
 
   afterAll(async () => {
-    await db?.end();
     await app?.close();
   });
 
   it('drains batch after batch without waiting a poll interval between full batches', async () => {
     const queue = app.get(NotificationQueue);
     // One transaction, so the workers get one wake-up (Postgres folds identical NOTIFYs) for 30 entries.
-    await db.query('BEGIN');
-    for (let n = 0; n < 30; n++) await queue.enqueue(db, 'backlog', { n });
-    await db.query('COMMIT');
+    await app.get(Db).transaction(async (tx) => {
+      for (let n = 0; n < 30; n++) await queue.enqueue(tx, 'backlog', { n });
+    });
     await until(() => delivered.size === 30, 20_000);
   });
 });

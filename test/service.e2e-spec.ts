@@ -25,16 +25,6 @@ describe('service', () => {
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
   });
 
-  it('serves Swagger UI and an OpenAPI 3 document with a bearer scheme', async () => {
-    await request(app.getHttpServer()).get('/docs').expect(200).expect('content-type', /html/);
-    const res = await request(app.getHttpServer()).get('/docs-json').expect(200);
-    expect(res.body.openapi).toMatch(/^3\./);
-    expect(Object.values(res.body.components.securitySchemes)).toContainEqual(
-      expect.objectContaining({ type: 'http', scheme: 'bearer' }),
-    );
-    expect(res.body.paths['/health']).toBeDefined();
-  });
-
   it('answers malformed JSON with a 400 in Nest’s error shape, no internals', async () => {
     const res = await request(app.getHttpServer())
       .post('/auth/login')

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createTestApp } from './support/app.js';
-import { type SignedInUser, signUpAndLogin } from './support/users.js';
+import { type SignedInUser, signUpAndLogIn } from './support/auth.js';
 
 /** API.md, Users: `phoneNumber` and `smsNotifications` on GET/PATCH /users/me. */
 describe('phone number and SMS opt-in on the profile', () => {
@@ -20,18 +20,18 @@ describe('phone number and SMS opt-in on the profile', () => {
     request(app.getHttpServer()).patch('/users/me').auth(user.accessToken, { type: 'bearer' }).send(body);
 
   it('starts with no number and no text messages', async () => {
-    const user = await signUpAndLogin(app);
+    const user = await signUpAndLogIn(app);
     const res = await me(user).expect(200);
     expect(res.body).toMatchObject({ phoneNumber: null, smsNotifications: false });
   });
 
   it('sets a number and opts in, together or one after the other', async () => {
-    const together = await signUpAndLogin(app);
+    const together = await signUpAndLogIn(app);
     const res = await patch(together, { phoneNumber: '+14155550100', smsNotifications: true }).expect(200);
     expect(res.body).toMatchObject({ phoneNumber: '+14155550100', smsNotifications: true });
     await expect(me(together).then((r) => r.body)).resolves.toMatchObject({ phoneNumber: '+14155550100', smsNotifications: true });
 
-    const stepwise = await signUpAndLogin(app);
+    const stepwise = await signUpAndLogIn(app);
     await patch(stepwise, { phoneNumber: '+447700900123' }).expect(200);
     const opted = await patch(stepwise, { smsNotifications: true }).expect(200);
     expect(opted.body).toMatchObject({ phoneNumber: '+447700900123', smsNotifications: true });
@@ -42,7 +42,7 @@ describe('phone number and SMS opt-in on the profile', () => {
   });
 
   it('refuses to opt in without a number, and leaves the profile as it was', async () => {
-    const user = await signUpAndLogin(app);
+    const user = await signUpAndLogIn(app);
     const res = await patch(user, { smsNotifications: true }).expect(400);
     expect(JSON.stringify(res.body.message)).toContain('smsNotifications');
     await patch(user, { phoneNumber: null, smsNotifications: true }).expect(400);
@@ -51,7 +51,7 @@ describe('phone number and SMS opt-in on the profile', () => {
   });
 
   it('turns text messages off when the number is removed', async () => {
-    const user = await signUpAndLogin(app);
+    const user = await signUpAndLogIn(app);
     await patch(user, { phoneNumber: '+14155550100', smsNotifications: true }).expect(200);
     const res = await patch(user, { phoneNumber: null }).expect(200);
     expect(res.body).toMatchObject({ phoneNumber: null, smsNotifications: false });
@@ -70,13 +70,13 @@ describe('phone number and SMS opt-in on the profile', () => {
     ['a number', 14155550100],
     ['empty', ''],
   ])('refuses a phone number with %s', async (_, phoneNumber) => {
-    const user = await signUpAndLogin(app);
+    const user = await signUpAndLogIn(app);
     const res = await patch(user, { phoneNumber }).expect(400);
     expect(JSON.stringify(res.body.message)).toContain('phoneNumber');
   });
 
   it.each([null, 'true', 1])('refuses smsNotifications=%p', async (smsNotifications) => {
-    const user = await signUpAndLogin(app);
+    const user = await signUpAndLogIn(app);
     await patch(user, { phoneNumber: '+14155550100' }).expect(200);
     await patch(user, { smsNotifications }).expect(400);
   });

@@ -5,7 +5,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { createTestApp } from './support/app.js';
 import { FakeVonage } from './support/fake-vonage.js';
-import { type SignedInUser, signUpAndLogin } from './support/users.js';
+import { type SignedInUser, signUpAndLogIn } from './support/auth.js';
 
 /**
  * The SMS sent when a todo is created, end to end: the app (one or two instances on the run's
@@ -65,7 +65,7 @@ describe('a text message when a todo is created', () => {
   });
 
   async function optedInUser(on = app): Promise<SignedInUser & { phone: string }> {
-    const user = await signUpAndLogin(on);
+    const user = await signUpAndLogIn(on);
     const phone = newNumber();
     await request(on.getHttpServer())
       .patch('/users/me')
@@ -118,8 +118,8 @@ describe('a text message when a todo is created', () => {
   });
 
   it('sends nothing to users who did not opt in, or who removed their number', async () => {
-    const noNumber = await signUpAndLogin(app);
-    const numberOnly = await signUpAndLogin(app);
+    const noNumber = await signUpAndLogIn(app);
+    const numberOnly = await signUpAndLogIn(app);
     const numberOnlyPhone = newNumber();
     await request(app.getHttpServer())
       .patch('/users/me')

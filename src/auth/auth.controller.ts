@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -13,18 +13,18 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { BEARER } from '../common/swagger.js';
 import { SignupResponseDto } from '../users/dto/user-profile.dto.js';
 import { AuthService } from './auth.service.js';
+import { ClientDevice } from './decorators/client-device.decorator.js';
 import { type AuthUser, CurrentUser } from './decorators/current-user.decorator.js';
 import { Public } from './decorators/public.decorator.js';
 import { LoginDto, RefreshDto, SessionDto, SignupDto, TokenPairDto } from './dto/auth.dto.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import { RefreshTokenGuard } from './guards/token.guards.js';
 import { RefreshCookie } from './refresh-cookie.js';
-import { deviceOf } from './sessions/device.js';
-import { SessionsService } from './sessions/sessions.service.js';
+import { type Device, SessionsService } from './sessions/sessions.service.js';
 import type { RefreshClaims, TokenPair } from './tokens/token.service.js';
 
 @ApiTags('auth')
@@ -57,8 +57,8 @@ export class AuthController {
   @ApiBadRequestResponse({ description: 'Invalid body.' })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password.' })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After.' })
-  async login(@Body() dto: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenPair> {
-    return this.cookie.set(reply, await this.auth.login(dto, deviceOf(request)));
+  async login(@Body() dto: LoginDto, @ClientDevice() device: Device, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenPair> {
+    return this.cookie.set(reply, await this.auth.login(dto, device));
   }
 
   @Public()

@@ -4,9 +4,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Environment } from '../config/environment.js';
-import { User } from '../users/entities/user.entity.js';
+import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
@@ -23,7 +22,6 @@ import { TokenService } from './tokens/token.service.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([User]),
     PassportModule,
     // Keys and algorithm are passed per call (TokenService): nothing here to fall back on.
     JwtModule.register({}),
@@ -39,7 +37,7 @@ import { TokenService } from './tokens/token.service.js';
       }),
     }),
   ],
-  controllers: [AuthController, JwksController],
+  controllers: [AuthController, AccountController, JwksController],
   providers: [
     {
       provide: KeyStore,
@@ -59,6 +57,5 @@ import { TokenService } from './tokens/token.service.js';
     RefreshCookie,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
-  exports: [TokenService, PasswordService, SessionsService, RefreshCookie],
 })
 export class AuthModule {}

@@ -1,25 +1,20 @@
-import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { BadRequestException, ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { Db } from '../database/db.js';
+import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../database/sql.js';
 import type { SignupResponseDto } from '../users/dto/user-profile.dto.js';
-import { PG_UNIQUE_VIOLATION, pgErrorCode, Sql, type Statement } from '../database/sql.js';
-import { User } from '../users/entities/user.entity.js';
+import { USERS } from '../users/users.sql.js';
+import type { ChangePasswordDto } from './dto/account.dto.js';
 import type { LoginDto, SignupDto } from './dto/auth.dto.js';
 import { newTokenHash, PasswordService } from './password.service.js';
 import { type Device, SessionsService } from './sessions/sessions.service.js';
 import { customKeyMatches, type RefreshClaims, type TokenPair, TokenService } from './tokens/token.service.js';
 
-const CREDENTIALS_BY_EMAIL: Statement = {
-  name: 'user_credentials',
-  text: 'SELECT id, password_hash, token_hash FROM users WHERE email = $1',
-};
-
+/** Every credential rule: signup, login, refresh, password change, the password check on account deletion. */
 @Injectable()
 export class AuthService {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
-    private readonly sql: Sql,
+    private readonly db: Db,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
@@ -29,14 +24,8 @@ export class AuthService {
   async signup(dto: SignupDto): Promise<SignupResponseDto> {
     const passwordHash = await this.passwords.hash(dto.password);
     try {
-      const [user] = (await this.users
-        .createQueryBuilder()
-        .insert()
-        .values({ email: dto.email, name: dto.name ?? null, passwordHash, tokenHash: newTokenHash() })
-        .returning(['id', 'email', 'name', 'createdAt'])
-        .execute()
-        .then((result) => result.raw)) as { id: string; email: string; name: string | null; created_at: Date }[];
-      return { id: user.id, email: user.email, name: user.name, createdAt: user.created_at.toISOString() };
+      const [user] = await this.db.run(USERS.insert, [dto.email, dto.name ?? null, passwordHash, newTokenHash()]);
+      return user;
     } catch (error) {
       if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictException('Email is already registered');
       throw error;
@@ -45,11 +34,11 @@ export class AuthService {
 
   /** Unknown email and wrong password fail alike: same body, one bcrypt compare each. */
   async login(dto: LoginDto, device: Device): Promise<TokenPair> {
-    const user = await this.sql.row<{ id: string; password_hash: string; token_hash: string }>(CREDENTIALS_BY_EMAIL, [dto.email]);
-    const valid = await this.passwords.verify(dto.password, user?.password_hash);
+    const user = await this.db.one(USERS.credentialsByEmail, [dto.email]);
+    const valid = await this.passwords.verify(dto.password, user?.passwordHash);
     if (!user || !valid) throw new UnauthorizedException('Invalid email or password');
     const session = await this.sessions.open(user.id, device);
-    return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.token_hash);
+    return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash);
   }
 
   /** Spends a verified refresh token and returns the session's next pair. */
@@ -67,5 +56,44 @@ export class AuthService {
       throw new InvalidTokenException();
     }
     return this.tokens.issuePair(claims.sub, claims.sid, rotated.nextJti, rotated.tokenHash);
+  }
+
+  /**
+   * New hash, new tokenHash (every earlier refresh token dies), every session revoked and one new
+   * session for this device, in one transaction. bcrypt runs before it, so no lock waits on it;
+   * the UPDATE only applies if the password is still the one just checked.
+   */
+  async changePassword(userId: string, dto: ChangePasswordDto, device: Device): Promise<TokenPair> {
+    const currentHash = await this.passwordHashOf(userId);
+    if (!(await this.passwords.verify(dto.currentPassword, currentHash))) {
+      throw new ForbiddenException('Current password is incorrect');
+    }
+    if (dto.newPassword === dto.currentPassword) {
+      throw new BadRequestException('newPassword must differ from currentPassword');
+    }
+    const passwordHash = await this.passwords.hash(dto.newPassword);
+    const tokenHash = newTokenHash();
+
+    const session = await this.db.transaction(async (tx) => {
+      const [replaced] = await this.db.run(USERS.replacePassword, [userId, passwordHash, tokenHash, currentHash], tx);
+      if (!replaced) throw new ConflictException('The password was changed by another request; try again');
+      await this.sessions.revokeAll(userId, tx);
+      return this.sessions.open(userId, device, tx);
+    });
+    return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash);
+  }
+
+  /** Sessions and todos go with the user (ON DELETE CASCADE); the sessions trigger tells every instance. */
+  async deleteAccount(userId: string, password: string): Promise<void> {
+    const hash = await this.passwordHashOf(userId);
+    if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException('Password is incorrect');
+    await this.db.run(USERS.delete, [userId]);
+  }
+
+  private async passwordHashOf(userId: string): Promise<string> {
+    const user = await this.db.one(USERS.passwordHash, [userId]);
+    // The session check passed, so the user existed a moment ago: deleted since.
+    if (!user) throw new InvalidTokenException();
+    return user.passwordHash;
   }
 }

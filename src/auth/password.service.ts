@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import bcrypt from 'bcrypt';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Semaphore } from '../common/semaphore.js';
+import pLimit from 'p-limit';
 import type { Environment } from '../config/environment.js';
 
 /**
@@ -16,7 +16,7 @@ const BCRYPT_CONCURRENCY = Math.max(1, Math.min(availableParallelism(), (Number(
 @Injectable()
 export class PasswordService implements OnModuleInit {
   private readonly rounds: number;
-  private readonly bcryptSlots = new Semaphore(BCRYPT_CONCURRENCY);
+  private readonly bcryptSlots = pLimit(BCRYPT_CONCURRENCY);
   /** Compared against when the user does not exist, so both failures cost one bcrypt compare. */
   private dummyHash = '';
 
@@ -29,12 +29,12 @@ export class PasswordService implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return this.bcryptSlots.run(() => bcrypt.hash(password, this.rounds));
+    return this.bcryptSlots(() => bcrypt.hash(password, this.rounds));
   }
 
   /** False for a missing hash too, after the same work as a real comparison. */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
-    const matches = await this.bcryptSlots.run(() => bcrypt.compare(password, hash ?? this.dummyHash));
+    const matches = await this.bcryptSlots(() => bcrypt.compare(password, hash ?? this.dummyHash));
     return matches && hash !== undefined;
   }
 }

@@ -1,23 +1,27 @@
+import type pg from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import { Session } from '../auth/sessions/session.entity.js';
 import { Todo } from '../todos/entities/todo.entity.js';
 import { User } from '../users/entities/user.entity.js';
 import { migrations } from './migrations/index.js';
+import { createPool, sharingDriver } from './pool.js';
 
 export const entities = [User, Session, Todo];
 
-/** The one options object: the app (TypeOrmModule), the TypeORM CLI (ormconfig.ts) and the tests use it. */
-export function dataSourceOptions(url: string) {
+/**
+ * The one options object: the app (TypeOrmModule), the TypeORM CLI (ormconfig.ts) and the tests use it.
+ * TypeORM works on `pool` (the app passes the one its statements use) and ends it on destroy.
+ */
+export function dataSourceOptions(url: string, pool: pg.Pool = createPool(url)) {
   return {
     type: 'postgres',
+    // Still read for the database name (schema introspection); connections come from `pool`.
     url,
+    driver: sharingDriver(pool),
     entities,
     migrations,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    // Sized for a 2-core host: more connections than cores only adds contention.
-    poolSize: 10,
-    extra: { connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 },
   } satisfies DataSourceOptions;
 }

@@ -1,24 +1,44 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type pg from 'pg';
 import type { Environment } from '../config/environment.js';
 import { dataSourceOptions } from './data-source.js';
-import { Sql } from './sql.js';
+import { Db } from './db.js';
+import { createPool, PG_POOL } from './pool.js';
+
+/** Owns the pool; TypeORM's DataSource ends it on shutdown (it closes the pool it was given). */
+@Module({
+  providers: [
+    {
+      provide: PG_POOL,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) => createPool(config.getOrThrow('DATABASE_URL', { infer: true })),
+    },
+  ],
+  exports: [PG_POOL],
+})
+class PoolModule {}
 
 @Global()
 @Module({
-  providers: [Sql],
-  exports: [Sql],
+  providers: [Db],
+  exports: [Db],
   imports: [
+    PoolModule,
     TypeOrmModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => ({
-        ...dataSourceOptions(config.getOrThrow('DATABASE_URL', { infer: true })),
+      imports: [PoolModule],
+      inject: [ConfigService, PG_POOL],
+      useFactory: (config: ConfigService<Environment, true>, pool: pg.Pool) => ({
+        ...dataSourceOptions(config.getOrThrow('DATABASE_URL', { infer: true }), pool),
         migrationsRun: true,
         // A short, bounded wait for a database that is still starting; then start-up fails.
         retryAttempts: 5,
         retryDelay: 1_000,
         toRetry: (error: unknown) => {
+          // Start-up that failed after connecting (a failing migration) has had TypeORM end the
+          // pool: no retry could use it, and the error at hand is the one that says why.
+          if (pool.ending) return false;
           new Logger('Database').warn(`database not reachable yet: ${error instanceof Error ? error.message : String(error)}`);
           return true;
         },

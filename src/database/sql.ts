@@ -1,62 +1,44 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type pg from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
-
-type Runner = Pick<DataSource | EntityManager, 'query'>;
+/**
+ * The vocabulary of the `*.sql.ts` files, where each table's statements live; `Db` runs them.
+ */
 
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_FOREIGN_KEY_VIOLATION = '23503';
+export const PG_CHECK_VIOLATION = '23514';
 
-/**
- * The SQLSTATE of a failed statement, whether pg raised it directly (Sql) or TypeORM wrapped it
- * in a QueryFailedError.
- */
+/** The SQLSTATE of a statement that failed (pg's DatabaseError carries it as `code`). */
 export function pgErrorCode(error: unknown): string | undefined {
-  const failure = error as { code?: unknown; driverError?: { code?: unknown } } | null;
-  const code = failure?.driverError?.code ?? failure?.code;
+  const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-/** TypeORM's Postgres driver answers UPDATE and DELETE with `[rows, rowCount]`; this returns the rows. */
-export async function modifyReturning<T>(runner: Runner, sql: string, parameters: unknown[]): Promise<T[]> {
-  const [rows] = (await runner.query(sql, parameters)) as [T[], number];
-  return rows;
 }
 
 /**
  * SQL for a timestamptz column as the API's ISO-8601 UTC string (`2026-11-22T15:58:18.123Z`),
- * millisecond precision like JavaScript's toISOString.
+ * millisecond precision like JavaScript's toISOString. Every timestamp a client sees is formatted
+ * here, by Postgres, never by parsing it into a Date and formatting it again.
  */
 export function isoUtc(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-/** A statement run often enough to be worth preparing once per connection. */
-export interface Statement {
-  name: string;
-  text: string;
+declare const ROW: unique symbol;
+declare const PARAMS: unique symbol;
+
+/**
+ * One SQL statement, run as a named (prepared) statement: each connection parses and plans it
+ * once. `Row` and `Params` exist for the compiler alone: they type what `Db.run` takes and returns.
+ */
+export interface Statement<Row = unknown, Params extends unknown[] = unknown[]> {
+  readonly name: string;
+  readonly text: string;
+  readonly [ROW]?: Row;
+  readonly [PARAMS]?: Params;
 }
 
 /**
- * Hot-path statements straight on TypeORM's own connection pool (one pool, one set of settings):
- * no query builder, no query runner per call, and each named statement is parsed and planned once
- * per connection. Transactions and everything else go through TypeORM.
+ * `name` must be unique across the app and always carry the same `text` (pg refuses to reuse a
+ * name for another text on one connection). Label the `Params` tuple with what `$1`, `$2`... are.
  */
-@Injectable()
-export class Sql {
-  private readonly pool: pg.Pool;
-
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    this.pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
-  }
-
-  async rows<T>(statement: Statement, values: unknown[]): Promise<T[]> {
-    const result = await this.pool.query<T & pg.QueryResultRow>({ ...statement, values });
-    return result.rows;
-  }
-
-  async row<T>(statement: Statement, values: unknown[]): Promise<T | undefined> {
-    return (await this.rows<T>(statement, values))[0];
-  }
+export function statement<Row, Params extends unknown[]>(name: string, text: string): Statement<Row, Params> {
+  return { name, text };
 }

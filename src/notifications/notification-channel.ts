@@ -17,8 +17,3 @@ export interface NotificationChannel<Payload extends object = object> {
 export class PermanentDeliveryFailure extends Error {
   override readonly name = 'PermanentDeliveryFailure';
 }
-
-/** Runs statements inside the caller's transaction, so a message is queued only if that commits. */
-export interface TransactionalSql {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
-}

@@ -2,7 +2,8 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { ConfigService } from '@nestjs/config';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Environment } from '../config/environment.js';
-import { type NotificationChannel, PermanentDeliveryFailure, type TransactionalSql } from './notification-channel.js';
+import { Db, type Tx } from '../database/db.js';
+import { type NotificationChannel, PermanentDeliveryFailure } from './notification-channel.js';
 
 /**
  * API.md, Notifications: the first retry within 5 s (retryDelay is QUEUE_RETRY_DELAY, default 2),
@@ -33,7 +34,10 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   private readonly pollingIntervalSeconds: number;
   private readonly policy: typeof RETRY_POLICY & { retryDelay: number; notify: true };
 
-  constructor(config: ConfigService<Environment, true>) {
+  constructor(
+    config: ConfigService<Environment, true>,
+    private readonly db: Db,
+  ) {
     this.pollingIntervalSeconds = config.getOrThrow('QUEUE_POLL_INTERVAL_MS', { infer: true }) / 1000;
     this.policy = { ...RETRY_POLICY, retryDelay: config.getOrThrow('QUEUE_RETRY_DELAY', { infer: true }), notify: true };
     this.boss = new PgBoss({
@@ -57,10 +61,10 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
    * Queues a message inside the caller's transaction: rolled back with it, visible to the
    * workers only once it commits. Returns the entry's id.
    */
-  async enqueue<Payload extends object>(tx: TransactionalSql, channel: string, payload: Payload): Promise<string> {
+  async enqueue<Payload extends object>(tx: Tx, channel: string, payload: Payload): Promise<string> {
     if (!this.channels.has(channel)) throw new Error(`no notification channel ${channel}`);
     const id = await this.boss.send(channel, payload, {
-      db: { executeSql: async (text: string, values?: unknown[]) => ({ rows: (await tx.query(text, values)).rows }) },
+      db: { executeSql: async (text: string, values?: unknown[]) => ({ rows: await this.db.foreign(text, values, tx) }) },
     });
     if (!id) throw new Error(`the ${channel} queue refused the message`);
     return id;

@@ -2,16 +2,13 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { ConfigService } from '@nestjs/config';
 import pg from 'pg';
 import type { Environment } from '../../config/environment.js';
-import { Sql, type Statement } from '../../database/sql.js';
+import { Db } from '../../database/db.js';
+import { SESSIONS } from './sessions.sql.js';
 
 export const SESSION_ENDED_CHANNEL = 'session_ended';
 const MAX_ENTRIES = 100_000;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 10_000;
-const SESSION_STATE: Statement = {
-  name: 'session_state',
-  text: 'SELECT user_id, expires_at, revoked_at IS NOT NULL AS revoked FROM sessions WHERE id = $1',
-};
 
 interface SessionState {
   userId: string;
@@ -40,7 +37,7 @@ export class SessionStateCache implements OnApplicationBootstrap, OnApplicationS
   private stopped = false;
 
   constructor(
-    private readonly sql: Sql,
+    private readonly db: Db,
     private readonly config: ConfigService<Environment, true>,
   ) {}
 
@@ -72,9 +69,9 @@ export class SessionStateCache implements OnApplicationBootstrap, OnApplicationS
     if (cached && (cached.revoked || cached.expiresAt > now)) return !cached.revoked && cached.userId === userId;
 
     const epoch = this.epoch;
-    const row = await this.sql.row<{ user_id: string; expires_at: Date; revoked: boolean }>(SESSION_STATE, [sessionId]);
+    const row = await this.db.one(SESSIONS.state, [sessionId]);
     if (!row) return false;
-    const state = { userId: row.user_id, expiresAt: row.expires_at.getTime(), revoked: row.revoked };
+    const state = { userId: row.userId, expiresAt: row.expiresAt.getTime(), revoked: row.revoked };
     if (this.listening && epoch === this.epoch) this.remember(sessionId, state);
     return !state.revoked && state.expiresAt > now && state.userId === userId;
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { NotificationChannel, TransactionalSql } from '../notification-channel.js';
+import type { Tx } from '../../database/db.js';
+import type { NotificationChannel } from '../notification-channel.js';
 import { NotificationQueue } from '../notification-queue.js';
 import { SMS_PROVIDER, type SmsProvider } from './sms-provider.js';
 
@@ -25,7 +26,7 @@ export class SmsChannel implements NotificationChannel<SmsJob>, OnModuleInit {
   }
 
   /** Queues a text message inside the caller's transaction; returns the queue entry's id. */
-  enqueue(tx: TransactionalSql, sms: SmsJob): Promise<string> {
+  enqueue(tx: Tx, sms: SmsJob): Promise<string> {
     return this.queue.enqueue(tx, this.name, sms);
   }
 

@@ -2,7 +2,6 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, Matches, ValidateIf } from 'class-validator';
 import { E164 } from '../../notifications/sms/phone-number.js';
 import { IsStorableText } from '../../common/validators.js';
-import { IsPassword } from '../../auth/dto/password.validator.js';
 
 export class UpdateProfileDto {
   @ApiProperty({ type: String, example: 'Ada Lovelace', minLength: 1, maxLength: 100, nullable: true, required: false, description: 'null clears it.' })
@@ -33,17 +32,4 @@ export class UpdateProfileDto {
   @ValidateIf((_, value) => value !== undefined)
   @IsBoolean()
   smsNotifications?: boolean;
-}
-
-export class ChangePasswordDto {
-  @IsPassword('The current password')
-  currentPassword: string;
-
-  @IsPassword('The new password')
-  newPassword: string;
-}
-
-export class DeleteAccountDto {
-  @IsPassword('The current password, to confirm')
-  password: string;
 }

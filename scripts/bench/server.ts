@@ -1,0 +1,103 @@
+/**
+ * The server under test: the production entry point (dist/main.js) as a child process, and what
+ * it used (peak memory, reads of the sessions table).
+ */
+import pg from 'pg';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../test/support/database.js';
+import { BCRYPT_ROUNDS, ROOT, SERVER_NODE_ARGS, sleep } from './config.js';
+
+export interface Server {
+  child: ChildProcess;
+  baseUrl: string;
+  logFile: string;
+}
+
+/** The node flags of package.json's `start:prod` (`node <flags> dist/main.js`). */
+function startProdNodeFlags(): string[] {
+  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+  const words = script.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js') throw new Error(`start:prod is not "node <flags> dist/main.js": ${script}`);
+  return words.slice(1, -1);
+}
+
+/** dist/main.js exactly as `npm run start:prod` runs it, so the measured code is the shipped code. */
+export async function startServer(databaseUrl: string, keysDir: string, logFile: string): Promise<Server> {
+  const port = await freePort();
+  // A file, not a pipe: nothing in this process has to drain the server's log while it is busy
+  // generating load.
+  const logFd = openSync(logFile, 'a');
+  // Exactly `npm run start:prod` (its node flags included, e.g. the heap size), without npm in
+  // between so the pid is the server's. BENCH_NODE_ARGS adds flags, e.g. "--cpu-prof".
+  const nodeArgs = [...startProdNodeFlags(), ...SERVER_NODE_ARGS];
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
+    cwd: ROOT,
+    stdio: ['ignore', logFd, logFd],
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      // The production configuration; its keys were generated into the fresh KEYS_DIR beforehand.
+      NODE_ENV: 'production',
+      KEYS_DIR: keysDir,
+      // The production logging path stays on: every request is logged, to the file above.
+      LOG_LEVEL: 'info',
+      BCRYPT_ROUNDS: String(BCRYPT_ROUNDS),
+      // One client address sends everything here; the limiter must never answer 429.
+      AUTH_RATE_LIMIT: '1000000000',
+    },
+  });
+  closeSync(logFd);
+  const server = { child, baseUrl: `http://127.0.0.1:${port}`, logFile };
+
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} during start-up; see ${logFile}`);
+    try {
+      const response = await fetch(`${server.baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 200) return server;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  throw new Error(`GET /health did not answer 200 within 60 s; see ${logFile}`);
+}
+
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  // Graceful shutdown drains in-flight requests; a hung one must not hang the bench.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** VmHWM: the peak resident set since the process started, which sampling RSS could miss. */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+  if (!match) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(match[1]) / 1024;
+}
+
+/**
+ * Scans of the sessions table so far, from Postgres' own statistics. Backends publish them at
+ * most once a second, so this waits for the last ones first.
+ */
+export async function sessionTableReads(databaseUrl: string): Promise<number> {
+  await sleep(1_500);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ reads: string }>(
+      `SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS reads FROM pg_stat_user_tables WHERE relname = 'sessions'`,
+    );
+    return Number(rows[0]?.reads ?? 0);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,69 @@
+import { isoUtc, statement } from '../../database/sql.js';
+
+export interface SessionStateRow {
+  userId: string;
+  expiresAt: Date;
+  revoked: boolean;
+}
+
+/** An active session as GET /auth/sessions lists it, timestamps already ISO-8601 UTC. */
+export interface ActiveSessionRow {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** Every statement on the `sessions` table. */
+export const SESSIONS = {
+  /** The access-token check on a cache miss (SessionStateCache). */
+  state: statement<SessionStateRow, [id: string]>(
+    'session_state',
+    'SELECT user_id AS "userId", expires_at AS "expiresAt", revoked_at IS NOT NULL AS revoked FROM sessions WHERE id = $1',
+  ),
+  open: statement<never, [id: string, userId: string, refreshJti: string, ttlSeconds: number, userAgent: string | null, ip: string | null]>(
+    'session_open',
+    `INSERT INTO sessions (id, user_id, refresh_jti, expires_at, user_agent, ip)
+      VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6)`,
+  ),
+  /**
+   * Spends refresh token $3 and makes $4 the live one, in one conditional UPDATE: of any number of
+   * concurrent calls with the same token, at most one matches. Returns the user's current tokenHash.
+   */
+  rotate: statement<{ tokenHash: string }, [id: string, userId: string, jti: string, nextJti: string, ttlSeconds: number]>(
+    'session_rotate',
+    `UPDATE sessions s
+        SET refresh_jti = $4, last_used_at = now(), expires_at = now() + make_interval(secs => $5)
+       FROM users u
+      WHERE s.id = $1 AND s.user_id = $2 AND s.refresh_jti = $3
+        AND s.revoked_at IS NULL AND s.expires_at > now() AND u.id = s.user_id
+  RETURNING u.token_hash AS "tokenHash"`,
+  ),
+  /** Ends the session when $3 is a refresh token it already spent (not its live one). */
+  revokeOnReuse: statement<{ id: string }, [id: string, userId: string, jti: string]>(
+    'session_revoke_on_reuse',
+    `UPDATE sessions SET revoked_at = now()
+      WHERE id = $1 AND user_id = $2 AND refresh_jti <> $3 AND revoked_at IS NULL
+  RETURNING id`,
+  ),
+  revoke: statement<{ id: string }, [id: string, userId: string]>(
+    'session_revoke',
+    `UPDATE sessions SET revoked_at = now()
+      WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()
+  RETURNING id`,
+  ),
+  revokeAll: statement<{ id: string }, [userId: string]>(
+    'session_revoke_all',
+    'UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
+  ),
+  listActive: statement<ActiveSessionRow, [userId: string]>(
+    'sessions_list_active',
+    `SELECT id, ${isoUtc('created_at')} AS "createdAt", ${isoUtc('last_used_at')} AS "lastUsedAt",
+            ${isoUtc('expires_at')} AS "expiresAt", user_agent AS "userAgent", ip
+       FROM sessions
+      WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
+      ORDER BY last_used_at DESC, id`,
+  ),
+};
