@@ -39,11 +39,17 @@ describe('the notification queue', () => {
   let queue: NotificationQueue;
   let db: pg.Client;
   const channel = new RecordingChannel();
+  const counted: string[] = [];
 
   beforeAll(async () => {
     app = await createApp(validateEnvironment({ ...process.env, QUEUE_POLL_INTERVAL_MS: '500' }));
     queue = app.get(NotificationQueue);
     queue.register(channel);
+    queue.observe({
+      messageQueued: (name) => counted.push(`queued ${name}`),
+      messageDelivered: (name) => counted.push(`delivered ${name}`),
+      messageFailed: (name) => counted.push(`failed ${name}`),
+    });
     await app.init();
     db = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
@@ -108,6 +114,16 @@ describe('the notification queue', () => {
     );
     expect(rows[0]).toMatchObject({ retry_count: 0, output: { error: 'refused' } });
     expect(channel.attempts.get('refused')).toBe(1);
+  });
+
+  it('counts what was queued (once committed), delivered and given up on, by channel', async () => {
+    counted.length = 0;
+    channel.failures['counted refusal'] = 'permanent';
+    await enqueueIn('ROLLBACK', 'counted rollback');
+    const delivered = await enqueueIn('COMMIT', 'counted delivery');
+    const refused = await enqueueIn('COMMIT', 'counted refusal');
+    await until(async () => (await stateOf(delivered)) === 'completed' && (await stateOf(refused)) === 'failed');
+    expect(counted.sort()).toEqual(['delivered test', 'failed test', 'queued test', 'queued test']);
   });
 });
 

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Environment } from '../config/environment.js';
 import { Db, type Tx } from '../database/db.js';
-import { type NotificationChannel, PermanentDeliveryFailure } from './notification-channel.js';
+import { type NotificationChannel, type NotificationCounters, PermanentDeliveryFailure } from './notification-channel.js';
 
 /**
  * API.md, Notifications: the first retry within 5 s (retryDelay is QUEUE_RETRY_DELAY, default 2),
@@ -31,6 +31,7 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('Notifications');
   private readonly boss: PgBoss;
   private readonly channels = new Map<string, NotificationChannel>();
+  private readonly counters: NotificationCounters[] = [];
   private readonly pollingIntervalSeconds: number;
   private readonly policy: typeof RETRY_POLICY & { retryDelay: number; notify: true };
 
@@ -57,6 +58,11 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
     this.channels.set(channel.name, channel);
   }
 
+  /** The seam for metrics: `counters` hears of every message queued, delivered or given up on. */
+  observe(counters: NotificationCounters): void {
+    this.counters.push(counters);
+  }
+
   /**
    * Queues a message inside the caller's transaction: rolled back with it, visible to the
    * workers only once it commits. Returns the entry's id.
@@ -67,6 +73,7 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
       db: { executeSql: async (text: string, values?: unknown[]) => ({ rows: await this.db.foreign(text, values, tx) }) },
     });
     if (!id) throw new Error(`the ${channel} queue refused the message`);
+    tx.afterCommit(() => this.count('messageQueued', channel));
     return id;
   }
 
@@ -107,13 +114,29 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   private async attempt(channel: NotificationChannel, job: Job<object>) {
     try {
       await channel.deliver(job.data, { id: job.id, signal: job.signal });
+      this.count('messageDelivered', channel.name);
       return { id: job.id, status: 'completed' as const };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof PermanentDeliveryFailure;
-      this.logger.warn(`${channel.name} ${job.id}: attempt ${job.retryCount + 1} failed${permanent ? ' for good' : ', will retry'}: ${message}`);
+      const last = permanent || job.retryCount >= this.policy.retryLimit;
+      if (last) this.count('messageFailed', channel.name);
+      this.logger.warn(
+        `${channel.name} ${job.id}: attempt ${job.retryCount + 1} failed${permanent ? ' for good' : last ? ', the last retry' : ', will retry'}: ${message}`,
+      );
       // 'deadletter' ends the entry as failed without spending the remaining retries.
       return { id: job.id, status: permanent ? ('deadletter' as const) : ('failed' as const), output: { error: message } };
+    }
+  }
+
+  private count(event: keyof NotificationCounters, channel: string): void {
+    for (const counters of this.counters) {
+      try {
+        counters[event](channel);
+      } catch (error) {
+        // Counting must never fail a delivery or a request.
+        this.logger.error(`counting ${event} for ${channel}: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
   }
 }
