@@ -66,7 +66,10 @@ export class VonageProvider implements SmsProvider {
 
   constructor(private readonly options: VonageOptions) {
     this.description = `SMS_PROVIDER=vonage: text messages are sent through ${options.apiUrl} from ${options.from}`;
-    this.messages = new Messages(new Auth({ apiKey: options.apiKey, apiSecret: options.apiSecret }), {
+    // An empty privateKey keeps Basic auth (JWT needs an applicationId and a key) and keeps @vonage/auth
+    // from calling fs.existsSync(undefined), which prints a DEP0187 warning on Node 24.
+    const auth = new Auth({ apiKey: options.apiKey, apiSecret: options.apiSecret, privateKey: '' });
+    this.messages = new Messages(auth, {
       apiHost: options.apiUrl,
       timeout: options.timeoutMs ?? VONAGE_TIMEOUT_MS,
     });
