@@ -9,7 +9,7 @@
 #
 # Keys: the image never contains key material (.dockerignore drops *.pem). Mount a directory holding
 # access-private.pem, access-public.pem, refresh-private.pem and refresh-public.pem at /app/keys
-# (KEYS_DIR). With NODE_ENV=production the service refuses to start without them; it never generates
+# (KEYS_DIR); with TOKEN_FORMAT=paseto, the paseto-access-*.pem and paseto-refresh-*.pem pairs. With NODE_ENV=production the service refuses to start without them; it never generates
 # keys in the container. The files must be readable by the `node` user (uid 1000).
 #
 # Database: DATABASE_URL must always be set in the container. The embedded PostgreSQL (used only when

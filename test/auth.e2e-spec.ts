@@ -143,7 +143,7 @@ describe('auth', () => {
       const claims = decode(pair.accessToken).payload;
       const expired = jwt.sign(
         { ...claims, iat: Math.floor(Date.now() / 1000) - 1000, exp: Math.floor(Date.now() / 1000) - 1 },
-        { privateKey: keys.access.privateKey as never, algorithm: 'RS256', keyid: keys.access.kid },
+        { privateKey: keys.jwt!.access.privateKey as never, algorithm: 'RS256', keyid: keys.jwt!.access.kid },
       );
       await me(app, expired).expect(401);
       await me(app, pair.accessToken).expect(200);

@@ -30,6 +30,7 @@ const ROUTES: [method: string, path: string, statuses: string[], security: Secur
   ['get', '/auth/sessions', ['200', '401'], 'access token'],
   ['delete', '/auth/sessions/{id}', ['204', '400', '401', '404'], 'access token'],
   ['get', '/.well-known/jwks.json', ['200'], 'public'],
+  ['get', '/.well-known/paserk.json', ['200'], 'public'],
   ['get', '/users/me', ['200', '401'], 'access token'],
   ['patch', '/users/me', ['200', '400', '401'], 'access token'],
   ['post', '/users/me/password', ['200', '400', '401', '403', '409'], 'access token'],

@@ -1,10 +1,12 @@
 /**
  * The benchmark's knobs. Environment: BENCH_BCRYPT_ROUNDS (default 12, the production cost),
  * BENCH_USERS (50), BENCH_DURATION (seconds per measured round, 10), BENCH_ROUNDS (3),
- * BENCH_WARMUP (seconds, 3), BENCH_NODE_ARGS (extra node flags for the server, e.g. --cpu-prof).
+ * BENCH_WARMUP (seconds, 3), BENCH_NODE_ARGS (extra node flags for the server, e.g. --cpu-prof),
+ * BENCH_TOKEN_FORMAT (jwt or paseto: the server's TOKEN_FORMAT, default jwt; run once per format).
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TOKEN_FORMATS, type TokenFormat } from '../../src/auth/tokens/key-files.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
@@ -24,6 +26,8 @@ export const CONNECTIONS = 50;
 export const ROUND_SECONDS = intFromEnv('BENCH_DURATION', 10);
 export const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 export const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 3);
+export const TOKEN_FORMAT = (process.env.BENCH_TOKEN_FORMAT || 'jwt') as TokenFormat;
+if (!TOKEN_FORMATS.includes(TOKEN_FORMAT)) throw new Error(`BENCH_TOKEN_FORMAT must be ${TOKEN_FORMATS.join(' or ')}`);
 /** Extra node flags for the server, after those of `start:prod`. */
 export const SERVER_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** Seeding signs up and logs in this many users at once: each costs a bcrypt hash or compare. */

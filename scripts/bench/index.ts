@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateMissingKeys } from '../../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase, type ScratchDatabase } from '../../test/support/database.js';
-import { BCRYPT_ROUNDS, COMPARE_CONCURRENCY, CONNECTIONS, log, RESULTS_FILE, ROOT, ROUND_SECONDS, TODOS_PER_USER, USERS } from './config.js';
+import { BCRYPT_ROUNDS, COMPARE_CONCURRENCY, CONNECTIONS, log, RESULTS_FILE, ROOT, ROUND_SECONDS, TODOS_PER_USER, TOKEN_FORMAT, USERS } from './config.js';
 import { bcryptCompareRate, benchCounted, benchTimed, routeSpecs, startProbe, type RouteResult } from './load.js';
 import { buildReport, percentile, printReport, round1, round2 } from './report.js';
 import { repairSessions, seed } from './seed.js';
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     db = await createScratchDatabase('bench');
     log(`database ${db.name} on ${db.source}`);
     const keysDir = join(workDir, 'keys');
-    await generateMissingKeys(keysDir);
+    await generateMissingKeys(keysDir, TOKEN_FORMAT);
     server = await startServer(db.url, keysDir, join(workDir, 'server.log'));
     const { baseUrl } = server;
     log(`server pid ${server.child.pid} on ${baseUrl}, log ${server.logFile}`);
@@ -92,6 +92,7 @@ async function main(): Promise<number> {
     const peakRss = peakRssMb(server.child.pid!);
     const loginRps = routes.get(specs.login.name)!.median.rps;
     const report = buildReport(routes, {
+      tokenFormat: TOKEN_FORMAT,
       bcryptComparePerSec: round1(comparePerSec),
       loginEfficiency: Math.round((loginRps / comparePerSec) * 1000) / 1000,
       probeP99DuringLoginMs: round2(percentile(probeLatencies, 99)),

@@ -1,4 +1,5 @@
 /** The report: the median round of each route, the side measurements, and how they compare with the targets. */
+import type { TokenFormat } from '../../src/auth/tokens/key-files.js';
 import { BCRYPT_ROUNDS, COMPARE_CONCURRENCY, CONNECTIONS, PROBE_RATE, ROUNDS } from './config.js';
 import type { RouteResult } from './load.js';
 
@@ -12,6 +13,7 @@ const TARGETS = {
 };
 
 export interface Report {
+  tokenFormat: TokenFormat;
   routes: Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number }>;
   bcryptComparePerSec: number;
   loginEfficiency: number;
@@ -45,7 +47,7 @@ export function printReport(report: Report, probe: { samples: number; errors: nu
     ),
   ];
   console.log(`\n${lines.join('\n')}\n`);
-  console.log(`- bcrypt cost ${BCRYPT_ROUNDS}, ${CONNECTIONS} connections, median of ${ROUNDS} rounds (errors/non-2xx summed over all rounds)`);
+  console.log(`- TOKEN_FORMAT=${report.tokenFormat}, bcrypt cost ${BCRYPT_ROUNDS}, ${CONNECTIONS} connections, median of ${ROUNDS} rounds (errors/non-2xx summed over all rounds)`);
   console.log(`- raw bcrypt.compare: ${report.bcryptComparePerSec} /s (concurrency ${COMPARE_CONCURRENCY})`);
   console.log(`- login efficiency (login req/s ÷ compare/s): ${report.loginEfficiency}`);
   console.log(

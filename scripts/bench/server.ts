@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/database.js';
-import { BCRYPT_ROUNDS, ROOT, SERVER_NODE_ARGS, sleep } from './config.js';
+import { BCRYPT_ROUNDS, ROOT, SERVER_NODE_ARGS, sleep, TOKEN_FORMAT } from './config.js';
 
 export interface Server {
   child: ChildProcess;
@@ -42,6 +42,7 @@ export async function startServer(databaseUrl: string, keysDir: string, logFile:
       // The production configuration; its keys were generated into the fresh KEYS_DIR beforehand.
       NODE_ENV: 'production',
       KEYS_DIR: keysDir,
+      TOKEN_FORMAT,
       // The production logging path stays on: every request is logged, to the file above.
       LOG_LEVEL: 'info',
       BCRYPT_ROUNDS: String(BCRYPT_ROUNDS),

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { Environment } from '../config/environment.js';
@@ -17,14 +16,12 @@ import { SessionStateCache } from './sessions/session-state.cache.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { AccessTokenStrategy } from './strategies/access-token.strategy.js';
 import { RefreshTokenStrategy } from './strategies/refresh-token.strategy.js';
-import { KeyStore } from './tokens/key-store.js';
+import { tokenMakerProviders } from './tokens/token-makers.providers.js';
 import { TokenService } from './tokens/token.service.js';
 
 @Module({
   imports: [
     PassportModule,
-    // Keys and algorithm are passed per call (TokenService): nothing here to fall back on.
-    JwtModule.register({}),
     ThrottlerModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) => ({
@@ -39,12 +36,7 @@ import { TokenService } from './tokens/token.service.js';
   ],
   controllers: [AuthController, AccountController, JwksController],
   providers: [
-    {
-      provide: KeyStore,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) =>
-        KeyStore.load({ KEYS_DIR: config.get('KEYS_DIR', { infer: true }), NODE_ENV: config.get('NODE_ENV', { infer: true }) }),
-    },
+    ...tokenMakerProviders,
     TokenService,
     PasswordService,
     SessionStateCache,

@@ -41,7 +41,10 @@ export class AuthService {
     return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash);
   }
 
-  /** Spends a verified refresh token and returns the session's next pair. */
+  /**
+   * Spends a verified refresh token and returns the session's next pair (within the reuse grace,
+   * a pair carrying the live jti the first caller got).
+   */
   async refresh(claims: RefreshClaims): Promise<TokenPair> {
     const rotated = await this.sessions.rotate(claims.sid, claims.sub, claims.jti);
     if (!rotated) {
@@ -55,7 +58,7 @@ export class AuthService {
       await this.sessions.revoke(claims.sid, claims.sub);
       throw new InvalidTokenException();
     }
-    return this.tokens.issuePair(claims.sub, claims.sid, rotated.nextJti, rotated.tokenHash);
+    return this.tokens.issuePair(claims.sub, claims.sid, rotated.liveJti, rotated.tokenHash);
   }
 
   /**

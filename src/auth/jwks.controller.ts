@@ -1,8 +1,8 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from './decorators/public.decorator.js';
-import { JwksDto } from './dto/auth.dto.js';
-import { KeyStore } from './tokens/key-store.js';
+import { JwksDto, PaserkSetDto } from './dto/auth.dto.js';
+import { KeyStore, type PaserkKey } from './tokens/key-store.js';
 
 @ApiTags('keys')
 @Controller('.well-known')
@@ -16,5 +16,14 @@ export class JwksController {
   @ApiOkResponse({ type: JwksDto })
   jwks(): { keys: unknown[] } {
     return this.keys.jwks;
+  }
+
+  @Public()
+  @Get('paserk.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'PASETO v4.public keys that verify access tokens (current and retiring), as PASERK k4.public by k4.pid' })
+  @ApiOkResponse({ type: PaserkSetDto })
+  paserk(): { keys: PaserkKey[] } {
+    return this.keys.paserk;
   }
 }

@@ -14,6 +14,8 @@ describe('validateEnvironment', () => {
       BCRYPT_ROUNDS: 12,
       AUTH_RATE_LIMIT: 10,
       AUTH_RATE_TTL: 60,
+      TOKEN_FORMAT: 'jwt',
+      REFRESH_REUSE_GRACE: 0,
     });
     expect(env.DATABASE_URL).toBeUndefined();
   });
@@ -33,6 +35,11 @@ describe('validateEnvironment', () => {
     ['DATABASE_URL', 'mysql://x@y/z'],
     ['AUTH_RATE_LIMIT', '0'],
     ['NODE_ENV', 'staging'],
+    ['TOKEN_FORMAT', 'PASETO'],
+    ['TOKEN_FORMAT', 'v4.public'],
+    ['REFRESH_REUSE_GRACE', '61'],
+    ['REFRESH_REUSE_GRACE', '-1'],
+    ['REFRESH_REUSE_GRACE', '5s'],
   ])('refuses %s=%s with one line that names the variable', (name, value) => {
     let error: unknown;
     try {

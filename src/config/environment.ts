@@ -51,6 +51,8 @@ const DEFAULTS = {
   BCRYPT_ROUNDS: '12',
   AUTH_RATE_LIMIT: '10',
   AUTH_RATE_TTL: '60',
+  TOKEN_FORMAT: 'jwt',
+  REFRESH_REUSE_GRACE: '0',
   LOG_LEVEL: 'info',
   QUEUE_POLL_INTERVAL_MS: '2000',
   QUEUE_RETRY_DELAY: '2',
@@ -122,6 +124,17 @@ export class Environment {
   @IsInt({ message: 'must be a positive whole number of seconds' })
   @Min(1, { message: 'must be a positive whole number of seconds' })
   AUTH_RATE_TTL: number;
+
+  /** The format new tokens are issued in; every format whose keys are present is verified. */
+  @IsIn(['jwt', 'paseto'], { message: 'must be jwt or paseto' })
+  TOKEN_FORMAT: 'jwt' | 'paseto';
+
+  /** Seconds during which a session's most recently spent refresh token may be presented again. */
+  @ToInt()
+  @IsInt({ message: 'must be a whole number of seconds from 0 to 60' })
+  @Min(0, { message: 'must be a whole number of seconds from 0 to 60' })
+  @Max(60, { message: 'must be a whole number of seconds from 0 to 60' })
+  REFRESH_REUSE_GRACE: number;
 
   /** How often an idle worker looks for due messages (retries); new ones wake it through NOTIFY. */
   @ToInt()

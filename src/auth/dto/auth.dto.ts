@@ -69,3 +69,16 @@ export class JwksDto {
   })
   keys: Record<string, string>[];
 }
+
+export class PaserkKeyDto {
+  @ApiProperty({ example: 'k4.pid.9ShR3xc8-qVJ_di0tc9nx0IDIqbatdeM2mqLFBJsKRHs', description: 'PASERK id: the footer `kid` of tokens it signs' })
+  kid: string;
+
+  @ApiProperty({ example: 'k4.public.cHFyc3R1dnd4eXp7fH1-f4CBgoOEhYaHiImKi4yNjo8' })
+  paserk: string;
+}
+
+export class PaserkSetDto {
+  @ApiProperty({ type: PaserkKeyDto, isArray: true })
+  keys: PaserkKeyDto[];
+}

@@ -19,6 +19,13 @@ export class Session {
   @Column({ name: 'refresh_jti', type: 'uuid' })
   refreshJti: string;
 
+  /** The refresh jti spent most recently: presentable again for REFRESH_REUSE_GRACE seconds. */
+  @Column({ name: 'previous_jti', type: 'uuid', nullable: true })
+  previousJti: string | null;
+
+  @Column({ name: 'previous_spent_at', type: 'timestamptz', nullable: true })
+  previousSpentAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

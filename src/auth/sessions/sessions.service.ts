@@ -20,6 +20,7 @@ export interface SessionView extends ActiveSessionRow {
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
   private readonly refreshTtl: number;
+  private readonly reuseGrace: number;
 
   constructor(
     private readonly db: Db,
@@ -27,6 +28,7 @@ export class SessionsService {
     config: ConfigService<Environment, true>,
   ) {
     this.refreshTtl = config.get('JWT_REFRESH_TTL', { infer: true });
+    this.reuseGrace = config.get('REFRESH_REUSE_GRACE', { infer: true });
   }
 
   /** Opens a session, inside `tx` when given; returns its id and the `jti` its first refresh token must carry. */
@@ -39,13 +41,13 @@ export class SessionsService {
 
   /**
    * Spends refresh token `jti` of session `sessionId` and makes a new jti the live one (at most one
-   * of any concurrent calls with the same token wins). Returns the new jti and the user's current
-   * tokenHash, or null when nothing was spent.
+   * of any concurrent calls with the same token rotates). Within REFRESH_REUSE_GRACE seconds of
+   * its spending, the token spent last gets the current live jti instead, so tabs refreshing at
+   * once converge on one token. Returns the live jti and the user's current tokenHash, or null
+   * when the token was neither live nor within the grace.
    */
-  async rotate(sessionId: string, userId: string, jti: string): Promise<{ nextJti: string; tokenHash: string } | null> {
-    const nextJti = randomUUID();
-    const row = await this.db.one(SESSIONS.rotate, [sessionId, userId, jti, nextJti, this.refreshTtl]);
-    return row ? { nextJti, tokenHash: row.tokenHash } : null;
+  async rotate(sessionId: string, userId: string, jti: string): Promise<{ liveJti: string; tokenHash: string } | null> {
+    return (await this.db.one(SESSIONS.rotate, [sessionId, userId, jti, randomUUID(), this.refreshTtl, this.reuseGrace])) ?? null;
   }
 
   /**

@@ -29,19 +29,35 @@ export const SESSIONS = {
       VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6)`,
   ),
   /**
-   * Spends refresh token $3 and makes $4 the live one, in one conditional UPDATE: of any number of
-   * concurrent calls with the same token, at most one matches. Returns the user's current tokenHash.
+   * Spends refresh token $3 and makes $4 the live one; or, when $3 is the token this session spent
+   * last and that was under $6 seconds ago (REFRESH_REUSE_GRACE), leaves the live one as it is.
+   * One conditional UPDATE: concurrent callers queue on the row lock and each re-reads the row the
+   * one before left (READ COMMITTED re-checks the WHERE on the newest version), so at most one
+   * rotates, the rest match as the just-spent token, and a session never has two live jtis.
+   * Returns the live jti after the statement and the user's current tokenHash.
    */
-  rotate: statement<{ tokenHash: string }, [id: string, userId: string, jti: string, nextJti: string, ttlSeconds: number]>(
+  rotate: statement<
+    { liveJti: string; tokenHash: string },
+    [id: string, userId: string, jti: string, nextJti: string, ttlSeconds: number, graceSeconds: number]
+  >(
     'session_rotate',
     `UPDATE sessions s
-        SET refresh_jti = $4, last_used_at = now(), expires_at = now() + make_interval(secs => $5)
+        SET previous_jti      = CASE WHEN s.refresh_jti = $3 THEN s.refresh_jti ELSE s.previous_jti END,
+            previous_spent_at = CASE WHEN s.refresh_jti = $3 THEN now() ELSE s.previous_spent_at END,
+            expires_at        = CASE WHEN s.refresh_jti = $3 THEN now() + make_interval(secs => $5) ELSE s.expires_at END,
+            refresh_jti       = CASE WHEN s.refresh_jti = $3 THEN $4 ELSE s.refresh_jti END,
+            last_used_at      = now()
        FROM users u
-      WHERE s.id = $1 AND s.user_id = $2 AND s.refresh_jti = $3
-        AND s.revoked_at IS NULL AND s.expires_at > now() AND u.id = s.user_id
-  RETURNING u.token_hash AS "tokenHash"`,
+      WHERE s.id = $1 AND s.user_id = $2 AND u.id = s.user_id
+        AND s.revoked_at IS NULL AND s.expires_at > now()
+        AND (s.refresh_jti = $3
+             OR ($6::int > 0 AND s.previous_jti = $3 AND s.previous_spent_at > now() - make_interval(secs => $6::int)))
+  RETURNING s.refresh_jti AS "liveJti", u.token_hash AS "tokenHash"`,
   ),
-  /** Ends the session when $3 is a refresh token it already spent (not its live one). */
+  /**
+   * Ends the session when $3 is a refresh token it already spent (not its live one): called only
+   * after `rotate` matched nothing, so the grace has already been given its chance.
+   */
   revokeOnReuse: statement<{ id: string }, [id: string, userId: string, jti: string]>(
     'session_revoke_on_reuse',
     `UPDATE sessions SET revoked_at = now()

@@ -1,26 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Strategy } from 'passport-custom';
+import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
 import { REFRESH_COOKIE } from '../refresh-cookie.js';
 import { type RefreshClaims, TokenService } from '../tokens/token.service.js';
 
 export const REFRESH_STRATEGY = 'refresh-token';
 
-const fromCookie = (request: FastifyRequest): string | null => request.cookies?.[REFRESH_COOKIE] ?? null;
+/** The body's `refreshToken` first, then the HttpOnly cookie. */
+function presented(request: FastifyRequest): string | undefined {
+  const fromBody = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+  if (typeof fromBody === 'string' && fromBody !== '') return fromBody;
+  return request.cookies?.[REFRESH_COOKIE] || undefined;
+}
 
-/** Verifies the signature and claims; spending the token (rotation, reuse) is AuthService.refresh's. */
+/** Verifies the token; spending it (rotation, grace, reuse, custom key) is AuthService.refresh's. */
 @Injectable()
 export class RefreshTokenStrategy extends PassportStrategy(Strategy, REFRESH_STRATEGY) {
   constructor(private readonly tokens: TokenService) {
-    super({
-      jwtFromRequest: ExtractJwt.fromExtractors([ExtractJwt.fromBodyField('refreshToken'), fromCookie]),
-      secretOrKeyProvider: tokens.keyProvider('refresh'),
-      ...tokens.verifyOptions('refresh'),
-    });
+    super();
   }
 
-  validate(payload: unknown): RefreshClaims {
-    return this.tokens.checkClaims(payload, 'refresh');
+  async validate(request: FastifyRequest): Promise<RefreshClaims> {
+    const token = presented(request);
+    if (!token) throw new InvalidTokenException();
+    return this.tokens.verify(token, 'refresh');
   }
 }

@@ -1,33 +1,80 @@
 import { Logger } from '@nestjs/common';
-import type { JWK } from 'jose';
+import { exportJWK, type JWK } from 'jose';
 import type { Environment } from '../../config/environment.js';
-import { generateMissingKeys, KeyFileError, loadKeyRing, missingKeyFiles, type KeyRing } from './key-files.js';
+import {
+  generateMissingKeys,
+  hasKeyFiles,
+  k4Public,
+  KeyFileError,
+  loadKeyRing,
+  missingKeyFiles,
+  type KeyPurpose,
+  type KeyRing,
+  TOKEN_FORMATS,
+  type TokenFormat,
+} from './key-files.js';
 
-/** The loaded, parsed keys: tokens are signed and verified against these KeyObjects, never PEM strings. */
+export type KeyRings = Readonly<Record<KeyPurpose, KeyRing>>;
+
+export interface PaserkKey {
+  kid: string;
+  paserk: string;
+}
+
+/**
+ * The loaded, parsed keys of every format whose files are present: tokens are signed and verified
+ * against these KeyObjects, never PEM strings. The format in use always has keys; the other one
+ * has them when tokens issued in it may still be around.
+ */
 export class KeyStore {
-  constructor(
-    readonly access: KeyRing,
-    readonly refresh: KeyRing,
-  ) {}
+  /** Public JWKs of the RS256 access keys, current first. The refresh keys are never published. */
+  readonly jwks: { keys: JWK[] };
+  /** PASERKs of the v4.public access keys, current first. */
+  readonly paserk: { keys: PaserkKey[] };
 
-  /** Public keys that verify access tokens. The refresh keys are never published. */
-  get jwks(): { keys: JWK[] } {
-    return { keys: this.access.jwks };
+  private constructor(
+    readonly rings: Readonly<Partial<Record<TokenFormat, KeyRings>>>,
+    jwks: JWK[],
+  ) {
+    this.jwks = { keys: jwks };
+    this.paserk = {
+      keys: [...(rings.paseto?.access.verifying ?? [])].map(([kid, key]) => ({ kid, paserk: k4Public(key) })),
+    };
   }
 
-  static async load(env: Pick<Environment, 'KEYS_DIR' | 'NODE_ENV'>): Promise<KeyStore> {
+  get jwt(): KeyRings | undefined {
+    return this.rings.jwt;
+  }
+
+  get paseto(): KeyRings | undefined {
+    return this.rings.paseto;
+  }
+
+  static async load(env: Pick<Environment, 'KEYS_DIR' | 'NODE_ENV'> & Partial<Pick<Environment, 'TOKEN_FORMAT'>>): Promise<KeyStore> {
     const dir = env.KEYS_DIR;
+    const inUse = env.TOKEN_FORMAT ?? 'jwt';
     if (env.NODE_ENV === 'production') {
-      const missing = await missingKeyFiles(dir);
+      const missing = await missingKeyFiles(dir, inUse);
       if (missing.length > 0) {
         throw new KeyFileError(
-          `missing key files ${missing.join(', ')}; production never generates keys, run \`npm run keys:generate\``,
+          `missing key files ${missing.join(', ')}; production never generates keys, run \`TOKEN_FORMAT=${inUse} npm run keys:generate\``,
         );
       }
     } else {
-      const written = await generateMissingKeys(dir);
-      if (written.length > 0) new Logger('Keys').warn(`generated new ${written.join(' and ')} key pairs in ${dir}`);
+      const written = await generateMissingKeys(dir, inUse);
+      if (written.length > 0) new Logger('Keys').warn(`generated new ${inUse} ${written.join(' and ')} key pairs in ${dir}`);
     }
-    return new KeyStore(await loadKeyRing(dir, 'access'), await loadKeyRing(dir, 'refresh'));
+    const rings: Partial<Record<TokenFormat, KeyRings>> = {};
+    for (const format of TOKEN_FORMATS) {
+      if (format !== inUse && !(await hasKeyFiles(dir, format))) continue;
+      rings[format] = { access: await loadKeyRing(dir, 'access', format), refresh: await loadKeyRing(dir, 'refresh', format) };
+    }
+    const jwks = await Promise.all(
+      [...(rings.jwt?.access.verifying ?? [])].map(async ([kid, key]) => {
+        const { kty, n, e } = await exportJWK(key);
+        return { kty, use: 'sig', alg: 'RS256', kid, n, e };
+      }),
+    );
+    return new KeyStore(rings, jwks);
   }
 }

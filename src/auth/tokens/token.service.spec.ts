@@ -1,168 +1,172 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConfigService } from '@nestjs/config';
-import { JwtService } from '@nestjs/jwt';
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHmac, createPrivateKey } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
 import { validateEnvironment } from '../../config/environment.js';
+import { k4Pid, rotateKeys, type TokenFormat } from './key-files.js';
 import { KeyStore } from './key-store.js';
-import { rotateKeys } from './key-files.js';
+import { makersFor } from './token-makers.providers.js';
 import { customKey, customKeyMatches, TokenService } from './token.service.js';
 
 const USER = '11111111-1111-4111-8111-111111111111';
 const SESSION = '22222222-2222-4222-8222-222222222222';
-const JTI = '33333333-3333-4333-8333-333333333333';
 const REFRESH_JTI = '44444444-4444-4444-8444-444444444444';
 const NEXT_JTI = '55555555-5555-4555-8555-555555555555';
-const env = validateEnvironment({ JWT_ISSUER: 'todo-api', JWT_AUDIENCE: 'todo-api' });
-const jwt = new JwtService({});
-const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const env = validateEnvironment({});
+const OPTIONS = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, maxAge: { access: env.JWT_ACCESS_TTL, refresh: env.JWT_REFRESH_TTL } };
 
-function serviceFor(keys: KeyStore, overrides: Partial<typeof env> = {}): TokenService {
-  return new TokenService(jwt, keys, new ConfigService({ ...env, ...overrides }));
+/** The service as the module wires it: issuing in `format`, verifying every format with keys. */
+async function serviceFor(keys: KeyStore, format: TokenFormat): Promise<TokenService> {
+  const makers = await makersFor(keys, OPTIONS);
+  return new TokenService(makers.find((m) => m.format === format)!, makers, new ConfigService({ ...env, TOKEN_FORMAT: format }));
 }
-
-/** Signs arbitrary claims with the given key, as an attacker with that key would. */
-function forge(privateKey: KeyObject, kid: string, claims: Record<string, unknown>): string {
-  return jwt.sign(claims, { privateKey: privateKey as never, algorithm: 'RS256', keyid: kid });
-}
+const kidOf = (token: string) =>
+  token.startsWith('v4.')
+    ? (JSON.parse(Buffer.from(token.split('.')[3], 'base64url').toString()) as { kid: string }).kid
+    : (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
 
 describe('TokenService', () => {
   let dir: string;
-  let keys: KeyStore;
-  let tokens: TokenService;
-  const now = () => Math.floor(Date.now() / 1000);
-  const accessClaims = () => ({
-    sub: USER,
-    sid: SESSION,
-    jti: JTI,
-    typ: 'access',
-    iss: 'todo-api',
-    aud: 'todo-api',
-    iat: now(),
-    exp: now() + 900,
-  });
+  const temporary: string[] = [];
+  const scratch = async (name: string) => {
+    const made = await mkdtemp(join(tmpdir(), `token-spec-${name}-`));
+    temporary.push(made);
+    return made;
+  };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'token-spec-'));
-    keys = await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test' });
-    tokens = serviceFor(keys);
+    dir = await scratch('both');
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await Promise.all(temporary.map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it('issues an RS256 pair whose tokens verify, each under its own key pair and kid', async () => {
-    const pair = await tokens.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
-    const access = tokens.verify(pair.accessToken, 'access');
-    const refresh = tokens.verify(pair.refreshToken, 'refresh');
-    expect(access).toMatchObject({ sub: USER, sid: SESSION, typ: 'access', iss: 'todo-api', aud: 'todo-api' });
-    expect(refresh).toMatchObject({ sub: USER, sid: SESSION, jti: REFRESH_JTI, typ: 'refresh' });
-    expect(refresh.key).toBe(customKey(USER, 'a'.repeat(64)));
-    const accessHeader = jwt.decode<{ header: { alg: string; kid: string } }>(pair.accessToken, { complete: true }).header;
-    const refreshHeader = jwt.decode<{ header: { alg: string; kid: string } }>(pair.refreshToken, { complete: true }).header;
-    expect(accessHeader).toMatchObject({ alg: 'RS256', kid: keys.access.kid });
-    expect(refreshHeader).toMatchObject({ alg: 'RS256', kid: keys.refresh.kid });
-    expect(keys.access.kid).not.toBe(keys.refresh.kid);
-    expect(pair).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800 });
-  });
+  it('issues in TOKEN_FORMAT and verifies both formats once both have keys: switching logs nobody out', async () => {
+    const jwtOnly = await serviceFor(await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' }), 'jwt');
+    const jwtPair = await jwtOnly.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
+    expect(jwtPair.accessToken.split('.')).toHaveLength(3);
 
-  it('accepts a well-formed token forged with the real key (the baseline the attacks below deviate from)', () => {
-    expect(tokens.verify(forge(keys.access.privateKey, keys.access.kid, accessClaims()), 'access').sub).toBe(USER);
-  });
+    const keys = await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
+    const paseto = await serviceFor(keys, 'paseto');
+    const pasetoPair = await paseto.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
+    expect(pasetoPair.accessToken).toMatch(/^v4\.public\./);
+    expect(pasetoPair).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800 });
+    expect(kidOf(pasetoPair.accessToken)).toBe(keys.paseto!.access.kid);
+    expect(kidOf(pasetoPair.refreshToken)).toBe(keys.paseto!.refresh.kid);
+    expect(keys.paseto!.access.kid).not.toBe(keys.paseto!.refresh.kid);
 
-  const refused: [string, () => string][] = [
-    ['an expired token', () => forge(keys.access.privateKey, keys.access.kid, { ...accessClaims(), iat: now() - 1000, exp: now() - 10 })],
-    ['a token without exp', () => {
-      const { exp: _exp, ...claims } = accessClaims();
-      return forge(keys.access.privateKey, keys.access.kid, claims);
-    }],
-    ['alg "none"', () => `${b64({ alg: 'none', typ: 'JWT', kid: keys.access.kid })}.${b64(accessClaims())}.`],
-    ['an empty signature', () => forge(keys.access.privateKey, keys.access.kid, accessClaims()).replace(/\.[^.]+$/, '.')],
-    ['HS256 signed with the public PEM as the secret', () => {
-      const pem = createPublicKey(keys.access.privateKey).export({ type: 'spki', format: 'pem' }) as string;
-      const unsigned = `${b64({ alg: 'HS256', typ: 'JWT', kid: keys.access.kid })}.${b64(accessClaims())}`;
-      return `${unsigned}.${createHmac('sha256', pem).update(unsigned).digest('base64url')}`;
-    }],
-    ['a foreign RSA key under a real kid', () => {
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      return forge(privateKey, keys.access.kid, accessClaims());
-    }],
-    ['an unknown kid', () => forge(keys.access.privateKey, 'no-such-kid', accessClaims())],
-    ['a refresh token where an access token is expected (wrong key and typ)', () =>
-      forge(keys.refresh.privateKey, keys.refresh.kid, { ...accessClaims(), typ: 'refresh', key: 'k' })],
-    ['wrong typ under the access key', () => forge(keys.access.privateKey, keys.access.kid, { ...accessClaims(), typ: 'refresh' })],
-    ['wrong iss', () => forge(keys.access.privateKey, keys.access.kid, { ...accessClaims(), iss: 'evil' })],
-    ['wrong aud', () => forge(keys.access.privateKey, keys.access.kid, { ...accessClaims(), aud: 'other-api' })],
-    ['a tampered payload', () => {
-      const [header, , signature] = forge(keys.access.privateKey, keys.access.kid, accessClaims()).split('.');
-      return `${header}.${b64({ ...accessClaims(), sub: 'user-2' })}.${signature}`;
-    }],
-    ['a jku header pointing elsewhere (ignored: still the unknown kid)', () =>
-      jwt.sign(accessClaims(), {
-        privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey as never,
-        algorithm: 'RS256',
-        keyid: 'attacker',
-        header: { alg: 'RS256', jku: 'https://attacker.example/jwks.json' } as never,
-      })],
-    ['a session id that is not a UUID', () => forge(keys.access.privateKey, keys.access.kid, { ...accessClaims(), sid: "x' OR 1=1" })],
-    ['garbage', () => 'not-a-jwt'],
-  ];
-  it.each(refused)('refuses %s', (_name, make) => {
-    expect(() => tokens.verify(make(), 'access')).toThrow(InvalidTokenException);
-  });
-
-  it('refuses a refresh token without the custom key claim', () => {
-    const claims = { sub: USER, sid: SESSION, jti: JTI, typ: 'refresh', iss: 'todo-api', aud: 'todo-api', iat: now(), exp: now() + 60 };
-    expect(() => tokens.verify(forge(keys.refresh.privateKey, keys.refresh.kid, claims), 'refresh')).toThrow(InvalidTokenException);
-    expect(tokens.verify(forge(keys.refresh.privateKey, keys.refresh.kid, { ...claims, key: 'k' }), 'refresh').key).toBe('k');
-  });
-
-  it('keeps verifying tokens signed by a retired key after a rotation, and signs with the new one', async () => {
-    const rotatedDir = await mkdtemp(join(tmpdir(), 'token-spec-rotate-'));
-    try {
-      const before = serviceFor(await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test' }));
-      const oldPair = await before.issuePair(USER, SESSION, REFRESH_JTI, 'c'.repeat(64));
-      const [access, refresh] = await rotateKeys(rotatedDir);
-      expect(access.newKid).not.toBe(access.retiredKid);
-
-      const reloaded = await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test' });
-      const after = serviceFor(reloaded);
-      expect(after.verify(oldPair.accessToken, 'access').sub).toBe(USER);
-      expect(after.verify(oldPair.refreshToken, 'refresh').sub).toBe(USER);
-      const newPair = await after.issuePair(USER, SESSION, NEXT_JTI, 'c'.repeat(64));
-      expect(jwt.decode<{ header: { kid: string } }>(newPair.accessToken, { complete: true }).header.kid).toBe(access.newKid);
-      expect(jwt.decode<{ header: { kid: string } }>(newPair.refreshToken, { complete: true }).header.kid).toBe(refresh.newKid);
-      expect(reloaded.jwks.keys.map((k) => k.kid)).toEqual([access.newKid, access.retiredKid]);
-      expect(reloaded.jwks.keys.map((k) => k.kid)).not.toContain(refresh.newKid);
-    } finally {
-      await rm(rotatedDir, { recursive: true, force: true });
+    for (const service of [paseto, await serviceFor(keys, 'jwt')]) {
+      for (const pair of [jwtPair, pasetoPair]) {
+        await expect(service.verify(pair.accessToken, 'access')).resolves.toMatchObject({ sub: USER, sid: SESSION, typ: 'access' });
+        await expect(service.verify(pair.refreshToken, 'refresh')).resolves.toMatchObject({
+          jti: REFRESH_JTI,
+          key: customKey(USER, 'a'.repeat(64)),
+        });
+        await expect(service.verify(pair.refreshToken, 'access')).rejects.toThrow(InvalidTokenException);
+      }
     }
   });
 
-  it('publishes only public parts in the JWKS', () => {
+  it('refuses a PASETO token where only JWT keys exist, and accepts the JWT beside it', async () => {
+    const both = await serviceFor(await KeyStore.load({ KEYS_DIR: await scratch('p'), NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' }), 'paseto');
+    const pasetoPair = await both.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+    const jwtOnly = await serviceFor(await KeyStore.load({ KEYS_DIR: await scratch('j'), NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' }), 'jwt');
+    const jwtPair = await jwtOnly.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+    await expect(jwtOnly.verify(pasetoPair.accessToken, 'access')).rejects.toThrow(InvalidTokenException);
+    await expect(jwtOnly.verify(jwtPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
+    // …and a JWT where only PASETO keys exist.
+    await expect(both.verify(jwtPair.accessToken, 'access')).rejects.toThrow(InvalidTokenException);
+  });
+
+  it.each<[TokenFormat]>([['jwt'], ['paseto']])(
+    'keeps verifying %s tokens signed by a retired key after a rotation, and signs with the new one',
+    async (format) => {
+      const rotatedDir = await scratch(`rotate-${format}`);
+      const before = await serviceFor(await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test', TOKEN_FORMAT: format }), format);
+      const oldPair = await before.issuePair(USER, SESSION, REFRESH_JTI, 'c'.repeat(64));
+      const rotated = await rotateKeys(rotatedDir);
+      expect(rotated.map((r) => `${r.format}/${r.purpose}`)).toEqual([`${format}/access`, `${format}/refresh`]);
+      const [access, refresh] = rotated;
+      expect(access.newKid).not.toBe(access.retiredKid);
+
+      const reloaded = await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test', TOKEN_FORMAT: format });
+      const after = await serviceFor(reloaded, format);
+      await expect(after.verify(oldPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
+      await expect(after.verify(oldPair.refreshToken, 'refresh')).resolves.toMatchObject({ sub: USER });
+      const newPair = await after.issuePair(USER, SESSION, NEXT_JTI, 'c'.repeat(64));
+      expect(kidOf(newPair.accessToken)).toBe(access.newKid);
+      expect(kidOf(newPair.refreshToken)).toBe(refresh.newKid);
+      const published = format === 'jwt' ? reloaded.jwks.keys.map((k) => k.kid) : reloaded.paserk.keys.map((k) => k.kid);
+      expect(published).toEqual([access.newKid, access.retiredKid]);
+      expect(published).not.toContain(refresh.newKid);
+    },
+  );
+
+  it('publishes only public parts: RSA JWKs and k4.public PASERKs under their k4.pid', async () => {
+    const keys = await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
     for (const key of keys.jwks.keys) {
       expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
       expect(key).toMatchObject({ kty: 'RSA', use: 'sig', alg: 'RS256' });
     }
-  });
-
-  it('writes private key files readable by the owner only', async () => {
-    const { mode } = await import('node:fs/promises').then((fs) => fs.stat(join(dir, 'access-private.pem')));
-    expect(mode & 0o077).toBe(0);
-    const pem = await readFile(join(dir, 'access-private.pem'), 'utf8');
-    expect(createPrivateKey(pem).asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
-  });
-
-  it('refuses to start in production when key files are missing, naming them', async () => {
-    const empty = await mkdtemp(join(tmpdir(), 'token-spec-empty-'));
-    try {
-      await expect(KeyStore.load({ KEYS_DIR: empty, NODE_ENV: 'production' })).rejects.toThrow(/access-private\.pem.*keys:generate/);
-    } finally {
-      await rm(empty, { recursive: true, force: true });
+    expect(keys.paserk.keys.length).toBeGreaterThan(0);
+    for (const key of keys.paserk.keys) {
+      expect(Object.keys(key).sort()).toEqual(['kid', 'paserk']);
+      expect(key.paserk).toMatch(/^k4\.public\.[A-Za-z0-9_-]{43}$/);
+      expect(key.kid).toBe(k4Pid(key.paserk));
     }
+  });
+
+  it('computes k4.pid as the PASERK test vector k4.pid-1 says', () => {
+    expect(k4Pid('k4.public.cHFyc3R1dnd4eXp7fH1-f4CBgoOEhYaHiImKi4yNjo8')).toBe('k4.pid.9ShR3xc8-qVJ_di0tc9nx0IDIqbatdeM2mqLFBJsKRHs');
+  });
+
+  it('writes private key files readable by the owner only, of the right kind', async () => {
+    expect((await stat(join(dir, 'access-private.pem'))).mode & 0o077).toBe(0);
+    expect((await stat(join(dir, 'paseto-access-private.pem'))).mode & 0o077).toBe(0);
+    expect(createPrivateKey(await readFile(join(dir, 'access-private.pem'), 'utf8')).asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+    expect(createPrivateKey(await readFile(join(dir, 'paseto-refresh-private.pem'), 'utf8')).asymmetricKeyType).toBe('ed25519');
+  });
+
+  it.each<[TokenFormat, RegExp]>([
+    ['jwt', /access-private\.pem.*keys:generate/],
+    ['paseto', /paseto-access-private\.pem.*TOKEN_FORMAT=paseto npm run keys:generate/],
+  ])('refuses to start in production when the %s key files are missing, naming them', async (format, message) => {
+    const empty = await scratch('empty');
+    await expect(KeyStore.load({ KEYS_DIR: empty, NODE_ENV: 'production', TOKEN_FORMAT: format })).rejects.toThrow(message);
+  });
+
+  it('starts in production with only the keys of the format in use', async () => {
+    const jwtOnly = await scratch('prod-jwt');
+    await KeyStore.load({ KEYS_DIR: jwtOnly, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' });
+    const keys = await KeyStore.load({ KEYS_DIR: jwtOnly, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' });
+    expect(keys.paseto).toBeUndefined();
+    expect(keys.paserk.keys).toEqual([]);
+    await expect(KeyStore.load({ KEYS_DIR: jwtOnly, NODE_ENV: 'production', TOKEN_FORMAT: 'paseto' })).rejects.toThrow(/paseto-access-private/);
+  });
+
+  it('refuses to start with half of the other format\'s keys, naming the missing file', async () => {
+    const half = await scratch('half');
+    await KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
+    await KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' });
+    await expect(KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' })).resolves.toBeDefined();
+    await rm(join(half, 'paseto-refresh-public.pem'));
+    await expect(KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' })).rejects.toThrow(/paseto-refresh-public\.pem/);
+  });
+
+  it('refuses an Ed25519 key where the RSA access key belongs (the pairs swapped)', async () => {
+    const mixed = await scratch('mixed');
+    await KeyStore.load({ KEYS_DIR: mixed, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
+    await KeyStore.load({ KEYS_DIR: mixed, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' });
+    const { rename } = await import('node:fs/promises');
+    for (const end of ['private', 'public']) {
+      await rename(join(mixed, `access-${end}.pem`), join(mixed, `tmp-${end}.pem`));
+      await rename(join(mixed, `paseto-access-${end}.pem`), join(mixed, `access-${end}.pem`));
+      await rename(join(mixed, `tmp-${end}.pem`), join(mixed, `paseto-access-${end}.pem`));
+    }
+    await expect(KeyStore.load({ KEYS_DIR: mixed, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' })).rejects.toThrow(/access-private\.pem must be an RSA key/);
   });
 });
 

@@ -1,6 +1,12 @@
 import { CreateUsersAndSessions1795300000000 } from './1795300000000-CreateUsersAndSessions.js';
 import { CreateTodos1795300100000 } from './1795300100000-CreateTodos.js';
+import { SessionPreviousRefreshJti1795300500000 } from './1795300500000-SessionPreviousRefreshJti.js';
 import { AddUserSmsSettings1795320000000 } from './1795320000000-AddUserSmsSettings.js';
 
 /** In order. Listed rather than globbed so the app, the CLI and the tests load exactly these. */
-export const migrations = [CreateUsersAndSessions1795300000000, CreateTodos1795300100000, AddUserSmsSettings1795320000000];
+export const migrations = [
+  CreateUsersAndSessions1795300000000,
+  CreateTodos1795300100000,
+  SessionPreviousRefreshJti1795300500000,
+  AddUserSmsSettings1795320000000,
+];

@@ -1,0 +1,63 @@
+import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
+import type { KeyPurpose, TokenFormat } from './key-files.js';
+
+export type { TokenFormat };
+export type TokenPurpose = KeyPurpose;
+
+/** Claims both tokens carry besides the registered ones (`iat`, `exp`, `iss`, `aud`). */
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  jti: string;
+  typ: 'access';
+}
+export interface RefreshClaims {
+  sub: string;
+  sid: string;
+  jti: string;
+  typ: 'refresh';
+  /** The custom key (see customKey). */
+  key: string;
+}
+export type TokenClaims<P extends TokenPurpose> = P extends 'access' ? AccessClaims : RefreshClaims;
+/** What a maker signs: everything but `typ`, which is the purpose. */
+export type TokenContent<P extends TokenPurpose> = Omit<TokenClaims<P>, 'typ'>;
+
+/**
+ * Creates and verifies tokens of one format. Verification is complete: signature under a known
+ * key of the purpose, the format's own header rules, `iss`, `aud`, `exp`, `iat`, `typ` and the
+ * shape of the ids; any failure is an InvalidTokenException that does not say which check failed.
+ * Session state, the custom key and reuse are the callers' (they need the database).
+ */
+export interface TokenMaker {
+  readonly format: TokenFormat;
+  /** Whether `token` is shaped like this format. Nothing in it is trusted yet. */
+  recognises(token: string): boolean;
+  create<P extends TokenPurpose>(purpose: P, content: TokenContent<P>, ttlSeconds: number): Promise<string>;
+  verify<P extends TokenPurpose>(token: string, purpose: P): Promise<TokenClaims<P>>;
+}
+
+/** The maker new tokens are issued with (TOKEN_FORMAT). */
+export const TOKEN_MAKER = Symbol('TOKEN_MAKER');
+/** Every maker whose keys are present: what verification accepts. */
+export const TOKEN_VERIFIERS = Symbol('TOKEN_VERIFIERS');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The claims this service requires after the signature and registered claims passed, the same
+ * for every format: the right `typ`, ids that are UUIDs (anything else never reaches a query),
+ * and the custom key on refresh tokens.
+ */
+export function checkClaims<P extends TokenPurpose>(payload: unknown, purpose: P): TokenClaims<P> {
+  const claims = (payload ?? {}) as Record<string, unknown>;
+  if (
+    claims.typ !== purpose ||
+    [claims.sub, claims.sid, claims.jti].some((id) => typeof id !== 'string' || !UUID.test(id)) ||
+    (purpose === 'refresh' && (typeof claims.key !== 'string' || claims.key === ''))
+  ) {
+    throw new InvalidTokenException();
+  }
+  const { sub, sid, jti, typ } = claims as unknown as RefreshClaims;
+  return (purpose === 'refresh' ? { sub, sid, jti, typ, key: claims.key } : { sub, sid, jti, typ }) as TokenClaims<P>;
+}
