@@ -6,11 +6,11 @@ import { Db, type Tx } from '../database/db.js';
 import { type NotificationChannel, type NotificationCounters, PermanentDeliveryFailure } from './notification-channel.js';
 
 /**
- * API.md, Notifications: the first retry within 5 s (retryDelay is QUEUE_RETRY_DELAY, default 2),
- * then exponential backoff with jitter
+ * API.md, Notifications: the first retry within 5 s, then exponential backoff with jitter
  * (pg-boss: delay × 2^k × (1 + random)) capped at 5 minutes; 10 retries span 18.5 to 23.5
- * minutes. An attempt may stay active 60 s (the provider's own timeout is 10 s) before it is
- * counted as failed. Failed entries are kept 30 days for an operator.
+ * minutes. retryDelay is QUEUE_RETRY_DELAY (default 2; tests use 1, still over 13 minutes in
+ * all). An attempt may stay active 60 s (the provider's own timeout is 10 s) before it is counted
+ * as failed. Failed entries are kept 30 days for an operator.
  */
 export const RETRY_POLICY = {
   retryLimit: 10,

@@ -2,12 +2,12 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import { Db } from '../database/db.js';
 import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode } from '../database/sql.js';
+import { SmsChannel } from '../notifications/sms/sms.channel.js';
+import { todoCreatedText } from '../notifications/sms/sms-text.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
-import { SmsChannel } from '../notifications/sms/sms.channel.js';
-import { todoCreatedText } from '../notifications/sms/sms-text.js';
 import { type InsertParams, PATCHABLE_FIELDS, TODOS } from './todos.sql.js';
 
 @Injectable()
