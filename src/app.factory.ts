@@ -7,6 +7,9 @@ import { configureHttp } from './common/http.js';
 import { createLogger, PinoNestLogger } from './common/logger.js';
 import { setupSwagger } from './common/swagger.js';
 import type { Environment } from './config/environment.js';
+import { fastifyTrustProxy } from './config/operations.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { corsOptions } from './operations/cors.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
@@ -24,6 +27,8 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     // Lets close() end idle keep-alive sockets so SIGTERM does not wait for clients to hang up.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Unset: X-Forwarded-For is ignored, so a client cannot pick its own address (rate limits, sessions).
+    trustProxy: fastifyTrustProxy(env.TRUST_PROXY),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     logger: new PinoNestLogger(logger),
@@ -34,7 +39,8 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     bodyParser: false,
   });
 
-  configureHttp(app.getHttpAdapter().getInstance());
+  if (env.CORS_ORIGINS) app.enableCors(corsOptions(env.CORS_ORIGINS));
+  configureHttp(app.getHttpAdapter().getInstance(), app.get(MetricsService));
   await app.register(fastifyCookie);
   setupSwagger(app);
   return app;

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
 import { loadEnvironment } from './config/environment.js';
 import { databaseFor, EmbeddedPostgresUnavailable } from './database/embedded-postgres.js';
+import { Readiness } from './health/readiness.js';
 
 async function bootstrap() {
   const env = loadEnvironment();
@@ -18,9 +19,20 @@ async function bootstrap() {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    new Logger('Shutdown').log(`${signal} received: finishing in-flight requests`);
+    const logger = new Logger('Shutdown');
+    // Readiness turns 503 first; on SIGTERM (an orchestrator) the server keeps serving for
+    // SHUTDOWN_DELAY seconds so proxies see it and stop routing here before it stops accepting.
+    app.get(Readiness).beginShutdown();
+    const delay = signal === 'SIGTERM' ? (env.SHUTDOWN_DELAY ?? (env.NODE_ENV === 'production' ? 5 : 0)) : 0;
+    logger.log(`${signal} received: not ready; closing in ${delay}s, then finishing in-flight requests`);
+    await new Promise((resolve) => setTimeout(resolve, delay * 1000));
     // Stops accepting, waits for in-flight requests, then runs the shutdown hooks (pool, listeners).
+    // Fastify ends the connections idle when close() starts; one that finishes its request later
+    // would hold the exit until its keep-alive expires, so idle connections are swept meanwhile.
+    const server = app.getHttpServer();
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     await app.close();
+    clearInterval(sweep);
     await database.stop();
     process.exit(0);
   };

@@ -41,6 +41,8 @@ const ROUTES: [method: string, path: string, statuses: string[], security: Secur
   ['patch', '/todos/{id}', ['200', '400', '401', '404'], 'access token'],
   ['delete', '/todos/{id}', ['204', '400', '401', '404'], 'access token'],
   ['get', '/health', ['200', '503'], 'public'],
+  ['get', '/health/live', ['200'], 'public'],
+  ['get', '/health/ready', ['200', '503'], 'public'],
 ];
 
 interface Operation {

@@ -4,23 +4,9 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { createTestApp } from './support/app.js';
+import { bearer, me, refresh, signUpAndLogIn, type TokenPair } from './support/auth.js';
 import { claimsOf } from './support/tokens.js';
 
-const PASSWORD = 'correct horse battery';
-let counter = 0;
-const newEmail = () => `grace-${process.pid}-${Date.now()}-${counter++}@example.com`;
-type Http = ReturnType<NestFastifyApplication['getHttpServer']>;
-interface Pair {
-  accessToken: string;
-  refreshToken: string;
-}
-const me = (http: Http, token: string) => request(http).get('/users/me').set('authorization', `Bearer ${token}`);
-const refresh = (http: Http, refreshToken: string) => request(http).post('/auth/refresh').send({ refreshToken });
-async function signUpAndLogin(http: Http): Promise<Pair> {
-  const email = newEmail();
-  await request(http).post('/auth/signup').send({ email, password: PASSWORD }).expect(201);
-  return (await request(http).post('/auth/login').send({ email, password: PASSWORD }).expect(200)).body as Pair;
-}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each<['jwt' | 'paseto']>([['jwt'], ['paseto']])('REFRESH_REUSE_GRACE, TOKEN_FORMAT=%s', (format) => {
@@ -47,11 +33,17 @@ describe.each<['jwt' | 'paseto']>([['jwt'], ['paseto']])('REFRESH_REUSE_GRACE, T
       revoked_at: Date | null;
     };
 
+  /** The spent token was reuse: 401, its session revoked, and the session's newest pair dead with it. */
+  const expectReuseRevokes = async (app: NestFastifyApplication, spent: string, newest: TokenPair) => {
+    await refresh(app, spent).expect(401);
+    expect((await session(claimsOf(spent).sid)).revoked_at).not.toBeNull();
+    await refresh(app, newest.refreshToken).expect(401);
+    await me(app, newest.accessToken).expect(401);
+  };
+
   it('answers 10 concurrent refreshes with one token (across two instances) with 200s that converge on one live jti', async () => {
-    const pair = await signUpAndLogin(a.getHttpServer());
-    const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => refresh((i % 2 ? a : b).getHttpServer(), pair.refreshToken)),
-    );
+    const pair = await signUpAndLogIn(a);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => refresh(i % 2 ? a : b, pair.refreshToken)));
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
     const jtis = new Set(results.map((r) => claimsOf(r.body.refreshToken).jti));
     expect(jtis.size).toBe(1);
@@ -60,46 +52,37 @@ describe.each<['jwt' | 'paseto']>([['jwt'], ['paseto']])('REFRESH_REUSE_GRACE, T
     expect(row.refresh_jti).toBe([...jtis][0]);
     expect(row.previous_jti).toBe(claimsOf(pair.refreshToken).jti);
     expect(row.revoked_at).toBeNull();
-    for (const r of results) await me(a.getHttpServer(), r.body.accessToken).expect(200);
+    for (const r of results) await me(a, r.body.accessToken).expect(200);
 
     // The converged token is the live one: it rotates once; a copy of it is then inside the grace too.
     const tabs = results.slice(0, 2).map((r) => r.body.refreshToken as string);
-    const next = await refresh(a.getHttpServer(), tabs[0]).expect(200);
-    const second = await refresh(b.getHttpServer(), tabs[1]).expect(200);
+    const next = await refresh(a, tabs[0]).expect(200);
+    const second = await refresh(b, tabs[1]).expect(200);
     expect(claimsOf(second.body.refreshToken).jti).toBe(claimsOf(next.body.refreshToken).jti);
     expect((await session(sid)).revoked_at).toBeNull();
   });
 
   it('treats the token spent before the last one as reuse even within the grace: 401 and the session revoked', async () => {
-    const http = a.getHttpServer();
-    const first = await signUpAndLogin(http);
-    const second = (await refresh(http, first.refreshToken).expect(200)).body as Pair;
-    const third = (await refresh(http, second.refreshToken).expect(200)).body as Pair;
-    await refresh(http, first.refreshToken).expect(401);
-    expect((await session(claimsOf(first.refreshToken).sid)).revoked_at).not.toBeNull();
-    await refresh(http, third.refreshToken).expect(401);
-    await me(http, third.accessToken).expect(401);
+    const first = await signUpAndLogIn(a);
+    const second = (await refresh(a, first.refreshToken).expect(200)).body as TokenPair;
+    const third = (await refresh(a, second.refreshToken).expect(200)).body as TokenPair;
+    await expectReuseRevokes(a, first.refreshToken, third);
   });
 
   it('treats the last spent token as reuse once the grace is over: 401 and the session revoked', async () => {
-    const http = short.getHttpServer();
-    const first = await signUpAndLogin(http);
-    const second = (await refresh(http, first.refreshToken).expect(200)).body as Pair;
-    await refresh(http, first.refreshToken).expect(200);
+    const first = await signUpAndLogIn(short);
+    const second = (await refresh(short, first.refreshToken).expect(200)).body as TokenPair;
+    await refresh(short, first.refreshToken).expect(200);
     // The grace is one second; wait past it (this asserts nothing about speed).
     await sleep(2_100);
-    await refresh(http, first.refreshToken).expect(401);
-    expect((await session(claimsOf(first.refreshToken).sid)).revoked_at).not.toBeNull();
-    await refresh(http, second.refreshToken).expect(401);
-    await me(http, second.accessToken).expect(401);
+    await expectReuseRevokes(short, first.refreshToken, second);
   });
 
   it('still refuses a recently spent token once its session is logged out', async () => {
-    const http = a.getHttpServer();
-    const first = await signUpAndLogin(http);
-    const second = (await refresh(http, first.refreshToken).expect(200)).body as Pair;
-    await request(http).post('/auth/logout').set('authorization', `Bearer ${second.accessToken}`).expect(204);
-    await refresh(http, first.refreshToken).expect(401);
-    await refresh(http, second.refreshToken).expect(401);
+    const first = await signUpAndLogIn(a);
+    const second = (await refresh(a, first.refreshToken).expect(200)).body as TokenPair;
+    await request(a.getHttpServer()).post('/auth/logout').set(bearer(second.accessToken)).expect(204);
+    await refresh(a, first.refreshToken).expect(401);
+    await refresh(a, second.refreshToken).expect(401);
   });
 });

@@ -87,6 +87,12 @@ describe('a text message when a todo is created', () => {
     return rows;
   }
 
+  /** This instance's count of SMS messages, from GET /metrics. */
+  async function counter(name: string): Promise<number> {
+    const { text } = await request(app.getHttpServer()).get('/metrics').expect(200);
+    return Number(new RegExp(`^${name}\\{channel="sms"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  }
+
   it('sends an opted-in user exactly one request with the documented body and Basic auth', async () => {
     const user = await optedInUser();
     const created = await createTodo(user, 'Renew passport').expect(201);
@@ -98,6 +104,7 @@ describe('a text message when a todo is created', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0]).toMatchObject({ method: 'POST', path: '/v1/messages' });
     expect(requests[0].headers.authorization).toBe(`Basic ${Buffer.from('key123:secret456').toString('base64')}`);
+    await expect(counter('messages_delivered_total')).resolves.toBeGreaterThanOrEqual(1);
     expect(requests[0].body).toEqual({
       message_type: 'text',
       channel: 'sms',
@@ -166,7 +173,8 @@ describe('a text message when a todo is created', () => {
     expect(gaps[2]).toBeGreaterThanOrEqual(3_900);
   });
 
-  it('keeps a message Vonage refuses with 400 as failed, without retrying it', async () => {
+  it('keeps a message Vonage refuses with 400 as failed, without retrying it, and counts it', async () => {
+    const before = { queued: await counter('messages_queued_total'), failed: await counter('messages_failed_total') };
     const user = await optedInUser();
     fake.script(user.phone, [], 400);
     await createTodo(user, 'refused').expect(201);
@@ -176,6 +184,8 @@ describe('a text message when a todo is created', () => {
     expect(job.retry_count).toBe(0);
     expect(job.output?.error).toBe('Vonage answered 400: Invalid params - fake answered 400');
     expect(fake.requestsTo(user.phone)).toHaveLength(1);
+    await expect(counter('messages_queued_total')).resolves.toBe(before.queued + 1);
+    await expect(counter('messages_failed_total')).resolves.toBe(before.failed + 1);
   });
 
   it('answers POST /todos while the provider is hanging, and delivers the next message meanwhile', async () => {

@@ -6,52 +6,25 @@ import request from 'supertest';
 import { k4Public, type TokenFormat } from '../src/auth/tokens/key-files.js';
 import { KeyStore } from '../src/auth/tokens/key-store.js';
 import { createTestApp } from './support/app.js';
+import { bearer, expectInvalidToken, logIn, me, PASSWORD, refresh, signUp, signUpAndLogIn, type SignedInUser, type TokenPair } from './support/auth.js';
 import { claimsOf, forge, formatOf, timeIn } from './support/tokens.js';
 
-const PASSWORD = 'correct horse battery';
-const INVALID_TOKEN = 'Bearer error="invalid_token"';
-const INVALID_BODY = { statusCode: 401, message: 'Invalid or expired token', error: 'Unauthorized' };
-let counter = 0;
-const newEmail = () => `formats-${process.pid}-${Date.now()}-${counter++}@example.com`;
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-type Http = ReturnType<NestFastifyApplication['getHttpServer']>;
-interface Pair {
-  accessToken: string;
-  refreshToken: string;
-}
-const me = (http: Http, token: string) => request(http).get('/users/me').set('authorization', `Bearer ${token}`);
-const refresh = (http: Http, refreshToken: string) => request(http).post('/auth/refresh').send({ refreshToken });
-async function signup(http: Http, email = newEmail()) {
-  await request(http).post('/auth/signup').send({ email, password: PASSWORD }).expect(201);
-  return email;
-}
-async function login(http: Http, email: string, password = PASSWORD, userAgent = 'jest'): Promise<Pair> {
-  return (await request(http).post('/auth/login').set('user-agent', userAgent).send({ email, password }).expect(200)).body as Pair;
-}
-async function expectInvalidToken(res: request.Response) {
-  expect(res.status).toBe(401);
-  expect(res.headers['www-authenticate']).toBe(INVALID_TOKEN);
-  expect(res.body).toEqual(INVALID_BODY);
-}
 
 describe('TOKEN_FORMAT=paseto', () => {
   let app: NestFastifyApplication;
-  let http: Http;
   beforeAll(async () => {
     app = await createTestApp({ TOKEN_FORMAT: 'paseto' });
-    http = app.getHttpServer();
   });
   afterAll(async () => {
     await app.close();
   });
 
   it('logs in with v4.public tokens that an independent implementation verifies with the published PASERK', async () => {
-    const email = await signup(http);
-    const pair = await login(http, email);
+    const pair = await signUpAndLogIn(app);
     expect(pair.accessToken).toMatch(/^v4\.public\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(pair.refreshToken).toMatch(/^v4\.public\./);
-    const published = (await request(http).get('/.well-known/paserk.json').expect(200)).body as { keys: { kid: string; paserk: string }[] };
+    const published = (await request(app.getHttpServer()).get('/.well-known/paserk.json').expect(200)).body as { keys: { kid: string; paserk: string }[] };
     const accessKid = JSON.parse(Buffer.from(pair.accessToken.split('.')[3], 'base64url').toString()).kid;
     const refreshKid = JSON.parse(Buffer.from(pair.refreshToken.split('.')[3], 'base64url').toString()).kid;
     const key = published.keys.find((k) => k.kid === accessKid);
@@ -66,82 +39,79 @@ describe('TOKEN_FORMAT=paseto', () => {
     expect(Date.parse(payload.exp!) - Date.parse(payload.iat!)).toBe(900_000);
     const refreshClaims = claimsOf(pair.refreshToken);
     expect(refreshClaims).toMatchObject({ sub: payload.sub, sid: payload.sid, typ: 'refresh', key: expect.any(String) });
-    await me(http, pair.accessToken).expect(200);
+    await me(app, pair.accessToken).expect(200);
   });
 
   it('rotates on refresh, and a spent token presented again revokes the session', async () => {
-    const email = await signup(http);
-    const first = await login(http, email);
-    const second = (await refresh(http, first.refreshToken).expect(200)).body as Pair;
+    const first = await signUpAndLogIn(app);
+    const second = (await refresh(app, first.refreshToken).expect(200)).body as TokenPair;
     expect(second.refreshToken).toMatch(/^v4\.public\./);
     expect(claimsOf(second.refreshToken).jti).not.toBe(claimsOf(first.refreshToken).jti);
     expect(claimsOf(second.accessToken).sid).toBe(claimsOf(first.accessToken).sid);
-    await me(http, second.accessToken).expect(200);
-    const third = (await refresh(http, second.refreshToken).expect(200)).body as Pair;
-    await expectInvalidToken(await refresh(http, first.refreshToken));
-    await expectInvalidToken(await refresh(http, third.refreshToken));
-    await expectInvalidToken(await me(http, third.accessToken));
+    await me(app, second.accessToken).expect(200);
+    const third = (await refresh(app, second.refreshToken).expect(200)).body as TokenPair;
+    expectInvalidToken(await refresh(app, first.refreshToken));
+    expectInvalidToken(await refresh(app, third.refreshToken));
+    expectInvalidToken(await me(app, third.accessToken));
   });
 
   it('works from the refresh cookie alone', async () => {
-    const pair = await login(http, await signup(http));
-    const res = await request(http).post('/auth/refresh').set('cookie', `refresh_token=${pair.refreshToken}`).expect(200);
+    const pair = await signUpAndLogIn(app);
+    const res = await request(app.getHttpServer()).post('/auth/refresh').set('cookie', `refresh_token=${pair.refreshToken}`).expect(200);
     expect(res.body.refreshToken).toMatch(/^v4\.public\./);
   });
 
   it('changes the password: a new pair here, every other session and earlier refresh token dead', async () => {
-    const email = await signup(http);
-    const here = await login(http, email, PASSWORD, 'here');
-    const elsewhere = await login(http, email, PASSWORD, 'elsewhere');
-    const res = await request(http)
+    const { email } = await signUp(app);
+    const here = await logIn(app, email, PASSWORD, 'here');
+    const elsewhere = await logIn(app, email, PASSWORD, 'elsewhere');
+    const res = await request(app.getHttpServer())
       .post('/users/me/password')
-      .set('authorization', `Bearer ${here.accessToken}`)
+      .set(bearer(here.accessToken))
       .send({ currentPassword: PASSWORD, newPassword: 'new password 1' })
       .expect(200);
     expect(res.body.accessToken).toMatch(/^v4\.public\./);
-    await me(http, res.body.accessToken).expect(200);
-    await expectInvalidToken(await me(http, elsewhere.accessToken));
-    await expectInvalidToken(await refresh(http, elsewhere.refreshToken));
-    await expectInvalidToken(await refresh(http, here.refreshToken));
-    await refresh(http, res.body.refreshToken).expect(200);
+    await me(app, res.body.accessToken).expect(200);
+    expectInvalidToken(await me(app, elsewhere.accessToken));
+    expectInvalidToken(await refresh(app, elsewhere.refreshToken));
+    expectInvalidToken(await refresh(app, here.refreshToken));
+    await refresh(app, res.body.refreshToken).expect(200);
   });
 
   it('logs out one session at once, and logout-all ends the rest', async () => {
-    const email = await signup(http);
-    const a = await login(http, email);
-    const b = await login(http, email);
-    const c = await login(http, email);
-    await request(http).post('/auth/logout').set('authorization', `Bearer ${a.accessToken}`).expect(204);
-    await expectInvalidToken(await me(http, a.accessToken));
-    await expectInvalidToken(await refresh(http, a.refreshToken));
-    await me(http, b.accessToken).expect(200);
-    await request(http).post('/auth/logout-all').set('authorization', `Bearer ${b.accessToken}`).expect(204);
-    await expectInvalidToken(await me(http, b.accessToken));
-    await expectInvalidToken(await me(http, c.accessToken));
-    await expectInvalidToken(await refresh(http, c.refreshToken));
+    const { email } = await signUp(app);
+    const a = await logIn(app, email);
+    const b = await logIn(app, email);
+    const c = await logIn(app, email);
+    await request(app.getHttpServer()).post('/auth/logout').set(bearer(a.accessToken)).expect(204);
+    expectInvalidToken(await me(app, a.accessToken));
+    expectInvalidToken(await refresh(app, a.refreshToken));
+    await me(app, b.accessToken).expect(200);
+    await request(app.getHttpServer()).post('/auth/logout-all').set(bearer(b.accessToken)).expect(204);
+    expectInvalidToken(await me(app, b.accessToken));
+    expectInvalidToken(await me(app, c.accessToken));
+    expectInvalidToken(await refresh(app, c.refreshToken));
   });
 
   it('lists the active sessions with the current one marked', async () => {
-    const email = await signup(http);
-    const phone = await login(http, email, PASSWORD, 'phone');
-    const laptop = await login(http, email, PASSWORD, 'laptop');
-    const res = await request(http).get('/auth/sessions').set('authorization', `Bearer ${laptop.accessToken}`).expect(200);
+    const { email } = await signUp(app);
+    const phone = await logIn(app, email, PASSWORD, 'phone');
+    const laptop = await logIn(app, email, PASSWORD, 'laptop');
+    const res = await request(app.getHttpServer()).get('/auth/sessions').set(bearer(laptop.accessToken)).expect(200);
     expect(res.body).toHaveLength(2);
     expect(res.body.find((s: { current: boolean }) => s.current)).toMatchObject({ id: claimsOf(laptop.accessToken).sid, userAgent: 'laptop' });
-    await request(http).delete(`/auth/sessions/${claimsOf(phone.accessToken).sid}`).set('authorization', `Bearer ${laptop.accessToken}`).expect(204);
-    await expectInvalidToken(await me(http, phone.accessToken));
+    await request(app.getHttpServer()).delete(`/auth/sessions/${claimsOf(phone.accessToken).sid}`).set(bearer(laptop.accessToken)).expect(204);
+    expectInvalidToken(await me(app, phone.accessToken));
   });
 });
 
 describe.each<[TokenFormat]>([['jwt'], ['paseto']])('the guard, TOKEN_FORMAT=%s', (format) => {
   let app: NestFastifyApplication;
-  let http: Http;
-  let pair: Pair;
+  let pair: SignedInUser;
   let base: Record<string, unknown>;
   beforeAll(async () => {
     app = await createTestApp({ TOKEN_FORMAT: format });
-    http = app.getHttpServer();
-    pair = await login(http, await signup(http));
+    pair = await signUpAndLogIn(app);
     base = claimsOf(pair.accessToken);
   });
   afterAll(async () => {
@@ -151,7 +121,7 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('the guard, TOKEN_FORMAT=%s'
 
   it('accepts an access token forged with the real key for a live session (the baseline)', async () => {
     expect(formatOf(pair.accessToken)).toBe(format);
-    await me(http, await access()).expect(200);
+    await me(app, await access()).expect(200);
   });
 
   const common: [string, () => Promise<string>][] = [
@@ -191,17 +161,17 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('the guard, TOKEN_FORMAT=%s'
     ],
   };
   it.each([...common, ...specific[format]])('refuses %s with the one 401', async (_case, make) => {
-    await expectInvalidToken(await me(http, await make()));
-    await me(http, pair.accessToken).expect(200);
+    expectInvalidToken(await me(app, await make()));
+    await me(app, pair.accessToken).expect(200);
   });
 
   it('refuses a refresh token whose custom key does not match, on a live session with its live jti', async () => {
-    const fresh = await login(http, await signup(http));
+    const fresh = await signUpAndLogIn(app);
     const claims = claimsOf(fresh.refreshToken);
-    const other = await login(http, await signup(http));
+    const other = await signUpAndLogIn(app);
     // Control: the same forgery with the right key is accepted (on another session, as it spends it).
-    await refresh(http, await forge(format, 'refresh', claimsOf(other.refreshToken))).expect(200);
-    await expectInvalidToken(await refresh(http, await forge(format, 'refresh', { ...claims, key: createHmac('sha256', 'guess').update(String(claims.sub)).digest('base64url') })));
+    await refresh(app, await forge(format, 'refresh', claimsOf(other.refreshToken))).expect(200);
+    expectInvalidToken(await refresh(app, await forge(format, 'refresh', { ...claims, key: createHmac('sha256', 'guess').update(String(claims.sub)).digest('base64url') })));
   });
 });
 
@@ -213,31 +183,31 @@ describe('switching TOKEN_FORMAT logs nobody out', () => {
   const start = async (format: TokenFormat) => {
     const app = await createTestApp({ TOKEN_FORMAT: format });
     apps.push(app);
-    return app.getHttpServer() as Http;
+    return app;
   };
 
   it('a JWT issued before switching to PASETO still works, and a PASETO token after switching back', async () => {
-    const jwtHttp = await start('jwt');
-    const email = await signup(jwtHttp);
-    const beforeSwitch = await login(jwtHttp, email);
+    const jwtApp = await start('jwt');
+    const { email } = await signUp(jwtApp);
+    const beforeSwitch = await logIn(jwtApp, email);
     expect(formatOf(beforeSwitch.accessToken)).toBe('jwt');
 
-    const pasetoHttp = await start('paseto');
-    await me(pasetoHttp, beforeSwitch.accessToken).expect(200);
-    const upgraded = (await refresh(pasetoHttp, beforeSwitch.refreshToken).expect(200)).body as Pair;
+    const pasetoApp = await start('paseto');
+    await me(pasetoApp, beforeSwitch.accessToken).expect(200);
+    const upgraded = (await refresh(pasetoApp, beforeSwitch.refreshToken).expect(200)).body as TokenPair;
     expect(formatOf(upgraded.accessToken)).toBe('paseto');
     expect(formatOf(upgraded.refreshToken)).toBe('paseto');
-    await me(pasetoHttp, upgraded.accessToken).expect(200);
+    await me(pasetoApp, upgraded.accessToken).expect(200);
     // Reuse detection does not care which format the spent token was in.
-    const spare = await login(pasetoHttp, email);
+    const spare = await logIn(pasetoApp, email);
 
-    const backHttp = await start('jwt');
-    await me(backHttp, upgraded.accessToken).expect(200);
-    const back = (await refresh(backHttp, upgraded.refreshToken).expect(200)).body as Pair;
+    const backApp = await start('jwt');
+    await me(backApp, upgraded.accessToken).expect(200);
+    const back = (await refresh(backApp, upgraded.refreshToken).expect(200)).body as TokenPair;
     expect(formatOf(back.accessToken)).toBe('jwt');
-    await me(backHttp, back.accessToken).expect(200);
-    await expectInvalidToken(await refresh(backHttp, beforeSwitch.refreshToken));
-    await expectInvalidToken(await me(backHttp, back.accessToken));
-    await me(backHttp, spare.accessToken).expect(200);
+    await me(backApp, back.accessToken).expect(200);
+    expectInvalidToken(await refresh(backApp, beforeSwitch.refreshToken));
+    expectInvalidToken(await me(backApp, back.accessToken));
+    await me(backApp, spare.accessToken).expect(200);
   });
 });

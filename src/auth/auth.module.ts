@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { RateLimitStorage } from '../common/rate-limit/rate-limit.storage.js';
 import type { Environment } from '../config/environment.js';
 import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
@@ -23,8 +24,10 @@ import { TokenService } from './tokens/token.service.js';
   imports: [
     PassportModule,
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => ({
+      inject: [ConfigService, RateLimitStorage],
+      useFactory: (config: ConfigService<Environment, true>, storage: RateLimitStorage) => ({
+        // Counters every instance shares (Postgres, or Redis with REDIS_URL).
+        storage,
         throttlers: [
           {
             ttl: config.get('AUTH_RATE_TTL', { infer: true }) * 1000,

@@ -90,7 +90,12 @@ export class AuthService {
   async deleteAccount(userId: string, password: string): Promise<void> {
     const hash = await this.passwordHashOf(userId);
     if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException('Password is incorrect');
-    await this.db.run(USERS.delete, [userId]);
+    // Ending the sessions first makes this instance forget them at commit, before their
+    // notification arrives: the deleted user's access tokens stop here at once.
+    await this.db.transaction(async (tx) => {
+      await this.sessions.revokeAll(userId, tx);
+      await this.db.run(USERS.delete, [userId], tx);
+    });
   }
 
   private async passwordHashOf(userId: string): Promise<string> {

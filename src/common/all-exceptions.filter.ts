@@ -1,6 +1,7 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, UnauthorizedException } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, Optional, UnauthorizedException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { DATABASE_RETRY_AFTER_SECONDS, DatabaseOutage, isDatabaseUnavailable } from '../database/database-outage.js';
 
 /** A bearer token failed any check; which one is never said (RFC 6750 §3.1). */
 export class InvalidTokenException extends UnauthorizedException {
@@ -17,12 +18,16 @@ interface ErrorBody {
 }
 
 /**
- * Every error leaves in Nest's shape `{ statusCode, message, error }`; anything that is not an
- * HttpException is logged and answered as a bare 500, never with its message, stack or SQL.
+ * Every error leaves in Nest's shape `{ statusCode, message, error }`. A database out of reach is
+ * the service being temporarily unavailable, not a bug: 503 with Retry-After, logged once per
+ * outage (DatabaseOutage). Anything else that is not an HttpException is logged and answered as a
+ * bare 500, never with its message, stack or SQL.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
+
+  constructor(@Optional() private readonly outage?: DatabaseOutage) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -38,6 +43,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (exception instanceof InvalidTokenException) {
         void reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
       }
+    } else if (isDatabaseUnavailable(exception)) {
+      this.outage?.report(exception);
+      void reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      body = {
+        statusCode: 503,
+        message: 'Service temporarily unavailable: the database cannot be reached; retry after the time in Retry-After',
+        error: STATUS_CODES[503],
+      };
     } else {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
       body = { statusCode: 500, message: 'Internal server error', error: STATUS_CODES[500] };

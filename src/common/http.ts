@@ -49,15 +49,26 @@ function jsonRefusal(text: string): string {
   }
 }
 
-/** One line per request: method, route template (never ids or query strings), status, duration. */
-function registerRequestLog(fastify: FastifyInstance): void {
+/** Receives every answered request, e.g. metrics/MetricsService. */
+export interface RequestObserver {
+  observeRequest(method: string, route: string, status: number, elapsedMs: number): void;
+}
+
+/**
+ * One line per request: method, route template (never ids or query strings; 'unmatched' for no
+ * route), status, duration; the same values go to the observer (metrics) in the same hook.
+ */
+function registerRequestLog(fastify: FastifyInstance, observer?: RequestObserver): void {
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const elapsed = reply.elapsedTime;
+    observer?.observeRequest(request.method, route, reply.statusCode, elapsed);
     request.log.info(
       {
         method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
+        route,
         status: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        durationMs: Math.round(elapsed * 100) / 100,
       },
       'request',
     );
@@ -87,8 +98,8 @@ function registerSecurityHeaders(fastify: FastifyInstance): void {
 }
 
 /** The HTTP layer every request passes through, whatever route it reaches. */
-export function configureHttp(fastify: FastifyInstance): void {
+export function configureHttp(fastify: FastifyInstance, observer?: RequestObserver): void {
   registerJsonBodyParser(fastify);
-  registerRequestLog(fastify);
+  registerRequestLog(fastify, observer);
   registerSecurityHeaders(fastify);
 }

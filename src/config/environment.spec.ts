@@ -20,6 +20,20 @@ describe('validateEnvironment', () => {
     expect(env.DATABASE_URL).toBeUndefined();
   });
 
+  it('accepts the operations variables in their documented forms', () => {
+    for (const TRUST_PROXY of ['true', '2', '127.0.0.1', '10.0.0.0/8, 172.16.0.0/12,::1', 'fd00::/8']) {
+      expect(validateEnvironment({ TRUST_PROXY }).TRUST_PROXY).toBe(TRUST_PROXY);
+    }
+    const env = validateEnvironment({
+      REDIS_URL: 'redis://cache:6379',
+      CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
+      METRICS_TOKEN: 'a-long-enough-secret',
+      SHUTDOWN_DELAY: '0',
+    });
+    expect(env).toMatchObject({ REDIS_URL: 'redis://cache:6379', METRICS_TOKEN: 'a-long-enough-secret', SHUTDOWN_DELAY: 0 });
+    expect(validateEnvironment({}).SHUTDOWN_DELAY).toBeUndefined();
+  });
+
   it('parses numbers and keeps a valid database url', () => {
     const env = validateEnvironment({ PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/app', BCRYPT_ROUNDS: '4' });
     expect(env.PORT).toBe(8080);
@@ -40,6 +54,13 @@ describe('validateEnvironment', () => {
     ['REFRESH_REUSE_GRACE', '61'],
     ['REFRESH_REUSE_GRACE', '-1'],
     ['REFRESH_REUSE_GRACE', '5s'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', 'yes'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['CORS_ORIGINS', '*'],
+    ['METRICS_TOKEN', 'short'],
+    ['SHUTDOWN_DELAY', '61'],
   ])('refuses %s=%s with one line that names the variable', (name, value) => {
     let error: unknown;
     try {

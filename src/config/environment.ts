@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import type { ConfigService } from '@nestjs/config';
 import { existsSync } from 'node:fs';
+import { IsParsableBy, parseCorsOrigins, parseTrustProxy } from './operations.js';
 
 /** Anything but plain digits stays a string and fails `@IsInt`: `15m` or `1e3` is not a number of seconds. */
 const ToInt = () =>
@@ -173,6 +174,36 @@ export class Environment {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+  /** Unset: rate-limit counters in Postgres. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must look like redis://host:6379' })
+  REDIS_URL?: string;
+
+  /** Unset: X-Forwarded-For is ignored. Parsed by parseTrustProxy. */
+  @IsOptional()
+  @IsParsableBy(parseTrustProxy, 'must be true, false, a hop count, or comma-separated IP addresses/CIDRs')
+  TRUST_PROXY?: string;
+
+  /** Unset: no CORS headers. Parsed by parseCorsOrigins. */
+  @IsOptional()
+  @IsParsableBy(parseCorsOrigins, 'must be comma-separated exact origins such as https://app.example.com')
+  CORS_ORIGINS?: string;
+
+  @IsOptional()
+  @Matches(/^\S{16,}$/, { message: 'must be at least 16 characters without spaces' })
+  METRICS_TOKEN?: string;
+
+  /**
+   * Seconds between SIGTERM (readiness turns 503) and closing the server, so proxies stop routing
+   * here first. Unset: 5 in production, 0 elsewhere (`nest start --watch` restarts with SIGTERM).
+   */
+  @IsOptional()
+  @ToInt()
+  @IsInt({ message: 'must be a whole number of seconds from 0 to 60' })
+  @Min(0, { message: 'must be a whole number of seconds from 0 to 60' })
+  @Max(60, { message: 'must be a whole number of seconds from 0 to 60' })
+  SHUTDOWN_DELAY?: number;
 }
 
 export class ConfigurationError extends Error {
@@ -190,6 +221,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     'VONAGE_API_KEY',
     'VONAGE_API_SECRET',
     'VONAGE_FROM',
+    'REDIS_URL',
+    'TRUST_PROXY',
+    'CORS_ORIGINS',
+    'METRICS_TOKEN',
+    'SHUTDOWN_DELAY',
   ]);
   const given = Object.fromEntries(
     Object.entries(raw).filter(([name, value]) => known.has(name) && value !== undefined && value !== ''),

@@ -2,9 +2,12 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type pg from 'pg';
+import { DataSource } from 'typeorm';
 import type { Environment } from '../config/environment.js';
+import { DatabaseOutage } from './database-outage.js';
 import { dataSourceOptions } from './data-source.js';
 import { Db } from './db.js';
+import { runMigrationsUnderLock } from './migration-lock.js';
 import { createPool, PG_POOL } from './pool.js';
 
 /** Owns the pool; TypeORM's DataSource ends it on shutdown (it closes the pool it was given). */
@@ -22,8 +25,8 @@ class PoolModule {}
 
 @Global()
 @Module({
-  providers: [Db],
-  exports: [Db],
+  providers: [Db, DatabaseOutage],
+  exports: [Db, DatabaseOutage],
   imports: [
     PoolModule,
     TypeOrmModule.forRootAsync({
@@ -31,7 +34,8 @@ class PoolModule {}
       inject: [ConfigService, PG_POOL],
       useFactory: (config: ConfigService<Environment, true>, pool: pg.Pool) => ({
         ...dataSourceOptions(config.getOrThrow('DATABASE_URL', { infer: true }), pool),
-        migrationsRun: true,
+        // Run by dataSourceFactory below, under an advisory lock: instances may start at once.
+        migrationsRun: false,
         // A short, bounded wait for a database that is still starting; then start-up fails.
         retryAttempts: 5,
         retryDelay: 1_000,
@@ -44,6 +48,16 @@ class PoolModule {}
         },
         verboseRetryLog: false,
       }),
+      dataSourceFactory: async (options) => {
+        const dataSource = await new DataSource(options!).initialize();
+        try {
+          await runMigrationsUnderLock(dataSource);
+        } catch (error) {
+          await dataSource.destroy();
+          throw error;
+        }
+        return dataSource;
+      },
     }),
   ],
 })

@@ -20,8 +20,7 @@ export class PermanentDeliveryFailure extends Error {
 
 /**
  * Counts messages as they move, by channel (API.md, Operations: queued, delivered and failed
- * messages). The metrics service (issue 12) implements it and hands itself to
- * NotificationQueue.observe at module init; until then nothing counts.
+ * messages). MetricsService is one; NotificationQueue.observe adds others (tests).
  */
 export interface NotificationCounters {
   /** Once the transaction that queued it has committed. */

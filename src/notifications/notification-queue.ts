@@ -2,7 +2,9 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { ConfigService } from '@nestjs/config';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Environment } from '../config/environment.js';
+import { DatabaseOutage, isDatabaseUnavailable } from '../database/database-outage.js';
 import { Db, type Tx } from '../database/db.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { type NotificationChannel, type NotificationCounters, PermanentDeliveryFailure } from './notification-channel.js';
 
 /**
@@ -38,7 +40,11 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   constructor(
     config: ConfigService<Environment, true>,
     private readonly db: Db,
+    outage: DatabaseOutage,
+    metrics: MetricsService,
   ) {
+    // GET /metrics: messages queued, delivered and failed, by channel.
+    this.counters.push(metrics);
     this.pollingIntervalSeconds = config.getOrThrow('QUEUE_POLL_INTERVAL_MS', { infer: true }) / 1000;
     this.policy = { ...RETRY_POLICY, retryDelay: config.getOrThrow('QUEUE_RETRY_DELAY', { infer: true }), notify: true };
     this.boss = new PgBoss({
@@ -49,7 +55,10 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
       // A NOTIFY on insert wakes an idle worker at once; polling finds retries that come due.
       useListenNotify: true,
     });
-    this.boss.on('error', (error: Error) => this.logger.error(`queue: ${error.message}`));
+    // The workers poll through a database outage: that is the outage's one log line, not one per poll.
+    this.boss.on('error', (error: Error) =>
+      isDatabaseUnavailable(error) ? outage.report(error, false) : this.logger.error(`queue: ${error.message}`),
+    );
   }
 
   /** Called by a channel's module at init; workers start once the application has booted. */
@@ -58,7 +67,7 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
     this.channels.set(channel.name, channel);
   }
 
-  /** The seam for metrics: `counters` hears of every message queued, delivered or given up on. */
+  /** Another listener (besides the metrics service) for every message queued, delivered or given up on. */
   observe(counters: NotificationCounters): void {
     this.counters.push(counters);
   }

@@ -1,17 +1,13 @@
+import { expect } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request, { type Response } from 'supertest';
+import type { TokenPair } from '../../src/auth/tokens/token.service.js';
+
+export type { TokenPair };
 
 /** The password of every test user that does not pick its own. */
 export const PASSWORD = 'correct horse battery';
-
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  refreshExpiresIn: number;
-}
 
 export interface SignedUpUser {
   userId: string;
@@ -62,4 +58,14 @@ export const refresh = (app: NestFastifyApplication, refreshToken: string) =>
 /** The `refresh_token` cookie a response sets (or clears), as its Set-Cookie line. */
 export function refreshCookie(res: Response): string | undefined {
   return ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((cookie) => cookie.startsWith('refresh_token='));
+}
+
+/**
+ * The one answer to any refused access or refresh token: 401, the RFC 6750 challenge and a body
+ * that names no check, so a client (or attacker) cannot tell which check failed.
+ */
+export function expectInvalidToken(res: Response): void {
+  expect(res.status).toBe(401);
+  expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  expect(res.body).toEqual({ statusCode: 401, message: 'Invalid or expired token', error: 'Unauthorized' });
 }

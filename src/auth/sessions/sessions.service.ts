@@ -1,8 +1,9 @@
-import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger, NotFoundException, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { Environment } from '../../config/environment.js';
 import { Db, type Tx } from '../../database/db.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { SessionStateCache } from './session-state.cache.js';
 import { type ActiveSessionRow, SESSIONS } from './sessions.sql.js';
 
@@ -26,6 +27,7 @@ export class SessionsService {
     private readonly db: Db,
     private readonly cache: SessionStateCache,
     config: ConfigService<Environment, true>,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.refreshTtl = config.get('JWT_REFRESH_TTL', { infer: true });
     this.reuseGrace = config.get('REFRESH_REUSE_GRACE', { infer: true });
@@ -59,6 +61,7 @@ export class SessionsService {
     if (rows.length > 0) {
       this.forget(rows);
       this.logger.warn(`refresh token reuse on session ${sessionId}: session revoked`);
+      this.metrics?.refreshReuseDetected();
     }
   }
 

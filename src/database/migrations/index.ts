@@ -1,5 +1,6 @@
 import { CreateUsersAndSessions1795300000000 } from './1795300000000-CreateUsersAndSessions.js';
 import { CreateTodos1795300100000 } from './1795300100000-CreateTodos.js';
+import { CreateRateLimits1795300200000 } from './1795300200000-CreateRateLimits.js';
 import { SessionPreviousRefreshJti1795300500000 } from './1795300500000-SessionPreviousRefreshJti.js';
 import { AddUserSmsSettings1795320000000 } from './1795320000000-AddUserSmsSettings.js';
 
@@ -7,6 +8,7 @@ import { AddUserSmsSettings1795320000000 } from './1795320000000-AddUserSmsSetti
 export const migrations = [
   CreateUsersAndSessions1795300000000,
   CreateTodos1795300100000,
+  CreateRateLimits1795300200000,
   SessionPreviousRefreshJti1795300500000,
   AddUserSmsSettings1795320000000,
 ];

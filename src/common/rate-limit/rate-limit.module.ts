@@ -1,0 +1,42 @@
+import { Global, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../../config/environment.js';
+import { RateLimitStorage } from './rate-limit.storage.js';
+
+/** Redis for counters only: never queue or retry a command for long, the Postgres fallback is right there. */
+export function connectRedis(url: string): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 1_000,
+    disconnectTimeout: 200,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+}
+
+/** The shared rate-limit storage (see RateLimitStorage), chosen by REDIS_URL. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: RateLimitStorage,
+      inject: [ConfigService, getDataSourceToken()],
+      useFactory: (config: AppConfig, dataSource: DataSource) => {
+        const redisUrl = config.get('REDIS_URL', { infer: true });
+        const database = new URL(config.getOrThrow('DATABASE_URL', { infer: true })).pathname.slice(1);
+        return new RateLimitStorage({
+          dataSource,
+          redis: redisUrl ? connectRedis(redisUrl) : undefined,
+          // Instances on the same database share limits (API.md, Operations); others on this Redis do not.
+          redisKeyPrefix: `${database}:`,
+        });
+      },
+    },
+  ],
+  exports: [RateLimitStorage],
+})
+export class RateLimitModule {}

@@ -1,0 +1,39 @@
+import { Controller, Get, Headers, Res, UnauthorizedException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Public } from '../auth/decorators/public.decorator.js';
+import type { Environment } from '../config/environment.js';
+import { MetricsService } from './metrics.service.js';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Prometheus scrape endpoint; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`. */
+@ApiExcludeController()
+@Controller('metrics')
+export class MetricsController {
+  private readonly token: Buffer | undefined;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    config: ConfigService<Environment, true>,
+  ) {
+    const token = config.get('METRICS_TOKEN', { infer: true });
+    this.token = token ? digest(token) : undefined;
+  }
+
+  @Public()
+  @Get()
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+    if (this.token) {
+      const presented = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
+      // Digests of equal length, so the comparison takes the same time whatever was presented.
+      if (!presented || !timingSafeEqual(digest(presented), this.token)) {
+        void reply.header('WWW-Authenticate', 'Bearer realm="metrics"');
+        throw new UnauthorizedException('A valid metrics token is required');
+      }
+    }
+    void reply.header('Content-Type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  }
+}

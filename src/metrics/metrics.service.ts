@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from '@prometheus-io/client';
+import type pg from 'pg';
+import type { DataSource } from 'typeorm';
+
+/** Delivery channels of the notification queue (SMS, mail). */
+export type MessageChannel = 'sms' | 'mail' | (string & {});
+
+/**
+ * This instance's Prometheus metrics, in a registry of its own (one app per registry, so tests can
+ * build several). Other modules inject it and count what they own: the notification queue calls
+ * messageQueued/Delivered/Failed with its channel.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests by method, route template and status: count and duration',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  private readonly logins = new Counter({
+    name: 'auth_logins_total',
+    help: 'Login attempts answered, by result (success: 200, failure: 401 invalid email or password)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly loginSucceeded = this.logins.labels('success');
+  private readonly loginFailed = this.logins.labels('failure');
+  private readonly refreshes = new Counter({
+    name: 'auth_refreshes_total',
+    help: 'Refresh tokens traded for a new pair',
+    registers: [this.registry],
+  });
+  private readonly reuses = new Counter({
+    name: 'auth_refresh_reuse_detected_total',
+    help: 'Spent refresh tokens presented again (each revokes its session)',
+    registers: [this.registry],
+  });
+  private readonly rateLimited = new Counter({
+    name: 'http_rate_limited_total',
+    help: 'Requests refused with 429, by route template',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  private readonly messages = {
+    queued: new Counter({ name: 'messages_queued_total', help: 'Messages queued, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
+    delivered: new Counter({ name: 'messages_delivered_total', help: 'Messages delivered, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
+    failed: new Counter({ name: 'messages_failed_total', help: 'Messages given up on after their last attempt, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
+  };
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    collectDefaultMetrics({ register: this.registry });
+    // Read at scrape time only: nothing on the request path.
+    const pool = () => (dataSource.driver as unknown as { master?: pg.Pool }).master;
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'Database pool connections by state (in use, idle) and requests waiting for one',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const p = pool();
+        this.set({ state: 'in_use' }, p ? p.totalCount - p.idleCount : 0);
+        this.set({ state: 'idle' }, p?.idleCount ?? 0);
+        this.set({ state: 'waiting' }, p?.waitingCount ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'db_pool_max_connections',
+      help: 'Size of the database pool',
+      registers: [this.registry],
+      collect() {
+        this.set(pool()?.options.max ?? 0);
+      },
+    });
+  }
+
+  /**
+   * Once per request, from the request-log hook (common/http.ts): one histogram observation; the
+   * auth counters follow from the route and status, so the auth code needs no metrics calls.
+   */
+  observeRequest(method: string, route: string, status: number, elapsedMs: number): void {
+    this.httpDuration.observe({ method, route, status }, elapsedMs / 1000);
+    if (status === 429) this.rateLimited.inc({ route });
+    else if (route === '/auth/login') {
+      if (status === 200) this.loginSucceeded.inc();
+      else if (status === 401) this.loginFailed.inc();
+    } else if (route === '/auth/refresh' && status === 200) this.refreshes.inc();
+  }
+
+  refreshReuseDetected(): void {
+    this.reuses.inc();
+  }
+
+  messageQueued(channel: MessageChannel): void {
+    this.messages.queued.inc({ channel });
+  }
+
+  messageDelivered(channel: MessageChannel): void {
+    this.messages.delivered.inc({ channel });
+  }
+
+  messageFailed(channel: MessageChannel): void {
+    this.messages.failed.inc({ channel });
+  }
+}

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { connectRedis } from '../src/common/rate-limit/rate-limit.module.js';
+import { RateLimitStorage } from '../src/common/rate-limit/rate-limit.storage.js';
+import { dataSourceOptions } from '../src/database/data-source.js';
+import { freePort } from './support/instances.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 500, disconnectTimeout: 100, retryStrategy: () => 200 };
+
+/** The same behaviour whatever holds the counters. */
+describe.each([
+  ['Postgres', async () => undefined],
+  [
+    'Redis',
+    async () => {
+      // Until it is ready, hits are counted in Postgres (the fail-safe path); this case is about Redis.
+      const redis = new Redis(REDIS_URL, redisOptions);
+      await new Promise((resolve) => redis.once('ready', resolve));
+      return redis;
+    },
+  ],
+  ['Redis that is down (Postgres takes over)', async () => new Redis(`redis://127.0.0.1:${await freePort()}`, redisOptions)],
+])('rate-limit counters in %s', (_store, connect) => {
+  let dataSource: DataSource;
+  let storage: RateLimitStorage;
+  // A fresh prefix and fresh keys per run: the machine's Redis outlives test databases.
+  const run = randomBytes(6).toString('hex');
+  beforeAll(async () => {
+    dataSource = await new DataSource(dataSourceOptions(process.env.DATABASE_URL!)).initialize();
+    storage = new RateLimitStorage({ dataSource, redis: await connect(), redisKeyPrefix: `test-${run}:` });
+  });
+  afterAll(async () => {
+    storage.onApplicationShutdown();
+    await dataSource.destroy();
+  });
+
+  it('lets `limit` hits through per window, then blocks with the time left', async () => {
+    const key = `client-${run}-a`;
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await storage.increment(key, 60_000, 3, 60_000, 'default'));
+    expect(results.map((r) => [r.totalHits, r.isBlocked])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, true],
+    ]);
+    expect(results[3].timeToBlockExpire).toBeGreaterThan(0);
+    expect(results[3].timeToBlockExpire).toBeLessThanOrEqual(60);
+    expect(results[0].timeToExpire).toBeLessThanOrEqual(60);
+  });
+
+  it('counts each client on its own', async () => {
+    await storage.increment(`client-${run}-b`, 60_000, 1, 60_000, 'default');
+    expect((await storage.increment(`client-${run}-b`, 60_000, 1, 60_000, 'default')).isBlocked).toBe(true);
+    expect((await storage.increment(`client-${run}-c`, 60_000, 1, 60_000, 'default')).isBlocked).toBe(false);
+  });
+
+  it('shares the window between two instances on the same stores', async () => {
+    const other = new RateLimitStorage({ dataSource, redis: (storage as unknown as { stores: { redis?: Redis } }).stores.redis, redisKeyPrefix: `test-${run}:` });
+    try {
+      const key = `client-${run}-d`;
+      expect((await storage.increment(key, 60_000, 2, 60_000, 'default')).isBlocked).toBe(false);
+      expect((await other.increment(key, 60_000, 2, 60_000, 'default')).isBlocked).toBe(false);
+      expect((await storage.increment(key, 60_000, 2, 60_000, 'default')).isBlocked).toBe(true);
+      expect((await other.increment(key, 60_000, 2, 60_000, 'default')).isBlocked).toBe(true);
+    } finally {
+      // Its Redis connection belongs to `storage`.
+      clearInterval((other as unknown as { cleanup: NodeJS.Timeout }).cleanup);
+    }
+  });
+});
+
+describe('Redis going down and coming back', () => {
+  let dataSource: DataSource;
+  let storage: RateLimitStorage;
+  let relay: TcpProxy;
+  let warn: jest.Spied<Logger['warn']>;
+  let log: jest.Spied<Logger['log']>;
+  const run = randomBytes(6).toString('hex');
+  const said = (spy: jest.Spied<Logger['warn']>, start: string) => spy.mock.calls.filter(([m]) => String(m).startsWith(start)).length;
+  const until = async (done: () => boolean) => {
+    for (let i = 0; i < 100 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  beforeAll(async () => {
+    warn = jest.spyOn(Logger.prototype, 'warn');
+    log = jest.spyOn(Logger.prototype, 'log');
+    const redisUrl = new URL(REDIS_URL);
+    relay = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+    dataSource = await new DataSource(dataSourceOptions(process.env.DATABASE_URL!)).initialize();
+    const redis = connectRedis(`redis://127.0.0.1:${relay.port}`);
+    await new Promise((resolve) => redis.once('ready', resolve));
+    storage = new RateLimitStorage({ dataSource, redis, redisKeyPrefix: `test-${run}:` });
+  });
+  afterAll(async () => {
+    warn?.mockRestore();
+    log?.mockRestore();
+    storage?.onApplicationShutdown();
+    await dataSource?.destroy();
+    await relay?.close();
+  });
+
+  it('keeps limiting through each outage, logging one line when it starts and one when it ends', async () => {
+    const hit = (client: string) => storage.increment(`client-${run}-${client}`, 60_000, 2, 60_000, 'default');
+    expect((await hit('a')).isBlocked).toBe(false);
+
+    for (const outage of [1, 2]) {
+      await relay.cut();
+      const results = [];
+      for (let i = 0; i < 10; i++) results.push(await hit(`down-${outage}`));
+      expect(results.map((r) => r.isBlocked)).toEqual([false, false, ...Array(8).fill(true)]);
+      expect(said(warn, 'Redis unavailable')).toBe(outage);
+
+      await relay.restore();
+      await until(() => said(log, 'Redis reachable again') === outage);
+      expect(said(log, 'Redis reachable again')).toBe(outage);
+    }
+    // Counted in Redis again: client a's earlier hit is still there.
+    expect((await hit('a')).totalHits).toBe(2);
+    expect((await hit('a')).isBlocked).toBe(true);
+  });
+});
