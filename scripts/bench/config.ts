@@ -1,8 +1,12 @@
 /**
  * The benchmark's knobs. Environment: BENCH_BCRYPT_ROUNDS (default 12, the production cost),
- * BENCH_USERS (50), BENCH_DURATION (seconds per measured round, 10), BENCH_ROUNDS (3),
- * BENCH_WARMUP (seconds, 3), BENCH_NODE_ARGS (extra node flags for the server, e.g. --cpu-prof),
- * BENCH_TOKEN_FORMAT (jwt or paseto: the server's TOKEN_FORMAT, default jwt; run once per format).
+ * BENCH_USERS (50), BENCH_DURATION (seconds per measured round, 10; 5 with --quick), BENCH_ROUNDS (3),
+ * BENCH_WARMUP (seconds, 3; 2 with --quick), BENCH_NODE_ARGS (extra node flags for the service, never
+ * the ceiling, e.g. --cpu-prof), BENCH_TOKEN_FORMAT (jwt or paseto: the service's TOKEN_FORMAT,
+ * default jwt; run once per format; the ceiling always checks RS256 JWTs),
+ * BENCH_CEILING_DIR (the speed ceiling, default ../shared/perf-limit).
+ *
+ * `--quick` runs only the side-by-side comparison with the ceiling, in short rounds.
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +14,17 @@ import { TOKEN_FORMATS, type TokenFormat } from '../../src/auth/tokens/key-files
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
+
+const FLAGS = ['--quick'];
+const unknown = process.argv.slice(2).filter((arg) => !FLAGS.includes(arg));
+if (unknown.length > 0) throw new Error(`unknown argument(s) ${unknown.join(' ')}; the bench accepts ${FLAGS.join(', ')}`);
+/** Only the comparison with the ceiling, in short rounds: the development loop. */
+export const QUICK = process.argv.includes('--quick');
+
+/** The ceiling (issue 13): beside the project in CI's clone, read-only. */
+export const CEILING_DIR = process.env.BENCH_CEILING_DIR || join(ROOT, '..', 'shared', 'perf-limit');
+/** Its server is copied here (git-ignored) so that `fastify` and `pg` resolve from this project's node_modules. */
+export const CEILING_COPY_DIR = join(ROOT, 'bench', '.ceiling');
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -23,12 +38,12 @@ export const BCRYPT_ROUNDS = intFromEnv('BENCH_BCRYPT_ROUNDS', 12);
 export const USERS = intFromEnv('BENCH_USERS', 50);
 export const TODOS_PER_USER = 20;
 export const CONNECTIONS = 50;
-export const ROUND_SECONDS = intFromEnv('BENCH_DURATION', 10);
+export const ROUND_SECONDS = intFromEnv('BENCH_DURATION', QUICK ? 5 : 10);
 export const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
-export const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 3);
+export const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', QUICK ? 2 : 3);
 export const TOKEN_FORMAT = (process.env.BENCH_TOKEN_FORMAT || 'jwt') as TokenFormat;
 if (!TOKEN_FORMATS.includes(TOKEN_FORMAT)) throw new Error(`BENCH_TOKEN_FORMAT must be ${TOKEN_FORMATS.join(' or ')}`);
-/** Extra node flags for the server, after those of `start:prod`. */
+/** Extra node flags for the service (not the ceiling), after those of `start:prod`. */
 export const SERVER_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** Seeding signs up and logs in this many users at once: each costs a bcrypt hash or compare. */
 export const SEED_CONCURRENCY = 4;

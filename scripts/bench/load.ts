@@ -50,7 +50,7 @@ export interface RouteSpec {
  * req/s is completed responses over the time to the last one: autocannon's own `duration` rounds a
  * count-bounded run up to its next 1 s sampling tick.
  */
-async function runOnce(baseUrl: string, spec: RouteSpec, options: { seconds?: number; perConnection?: number }): Promise<RoundResult> {
+export async function runOnce(baseUrl: string, spec: RouteSpec, options: { seconds?: number; perConnection?: number }): Promise<RoundResult> {
   let connection = 0;
   let completed = 0;
   let lastResponseAt = 0;

@@ -71,3 +71,78 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
+
+export interface CeilingRoute {
+  /** Medians over the rounds. */
+  service: { rps: number; p99: number };
+  ceiling: { rps: number; p99: number };
+  /** Median over the rounds of that round's service req/s ÷ ceiling req/s. */
+  ratio: number;
+  target: number;
+  /** Median over the rounds of that round's service p99 ÷ ceiling p99. */
+  p99Ratio: number;
+  p99Target: number;
+  /**
+   * Median over the rounds of the service's requests per CPU-second of its own process ÷ the
+   * ceiling's (Postgres not counted); null where /proc is missing. Informative, not a target.
+   */
+  cpuRatio: number | null;
+  rounds: {
+    service: { rps: number; p99: number; cpuMsPerRequest: number | null };
+    ceiling: { rps: number; p99: number; cpuMsPerRequest: number | null };
+  }[];
+}
+
+export type CeilingReport =
+  | { skipped: string }
+  | {
+      ceilingDir: string;
+      /** The service's TOKEN_FORMAT; the ceiling always checks RS256 JWTs. */
+      serviceTokenFormat: TokenFormat;
+      pinning: { serverCpu: number; loadCpu: number } | { unpinned: string };
+      connections: number;
+      rounds: number;
+      roundSeconds: number;
+      warmupSeconds: number;
+      /** os.loadavg() around the measured runs: how shared the machine was. */
+      loadAverage: { before: number[]; after: number[] };
+      routes: Record<string, CeilingRoute>;
+    };
+
+export function printCeilingReport(report: CeilingReport): void {
+  if ('skipped' in report) {
+    console.log(`\nComparison with the ceiling SKIPPED: ${report.skipped}\n`);
+    return;
+  }
+  const where =
+    'unpinned' in report.pinning
+      ? `unpinned (${report.pinning.unpinned})`
+      : `both servers on CPU ${report.pinning.serverCpu}, load generator on CPU ${report.pinning.loadCpu}`;
+  const lines = [
+    `| route | service req/s | ceiling req/s | ratio | target | service p99 ms | ceiling p99 ms | p99 ratio | target | CPU ratio |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    ...Object.entries(report.routes).map(
+      ([name, r]) =>
+        `| \`${name}\` | ${r.service.rps.toFixed(1)} | ${r.ceiling.rps.toFixed(1)} | ${r.ratio.toFixed(3)} | ≥ ${r.target} | ${r.service.p99} | ${r.ceiling.p99} | ${r.p99Ratio.toFixed(2)} | ≤ ${r.p99Target} | ${r.cpuRatio?.toFixed(3) ?? 'n/a'} |`,
+    ),
+  ];
+  console.log(`\nSide by side with the ceiling (${report.ceilingDir}), service with TOKEN_FORMAT=${report.serviceTokenFormat}:\n\n${lines.join('\n')}\n`);
+  console.log(
+    `- ${report.connections} connections, ${where}; ${report.rounds} interleaved rounds of ${report.roundSeconds} s after a ${report.warmupSeconds} s warm-up per server and route`,
+  );
+  console.log(`- ratios are medians of per-round ratios; req/s and p99 columns are medians over the rounds`);
+  console.log(`- CPU ratio: the service's requests per CPU-second of its own process ÷ the ceiling's (Postgres not counted)`);
+  for (const [name, r] of Object.entries(report.routes)) {
+    // Their spread says how much the machine moved under the run: a wide one calls for more rounds.
+    const perRound = (of: (round: CeilingRoute['rounds'][number]) => number) => r.rounds.map((round) => of(round).toFixed(2)).join(' ');
+    console.log(
+      `- ${name} per round: req/s ratios ${perRound((x) => x.service.rps / x.ceiling.rps)}; p99 ratios ${perRound((x) => x.service.p99 / Math.max(x.ceiling.p99, 1))}` +
+        (r.cpuRatio === null ? '' : `; CPU ratios ${perRound((x) => (x.ceiling.cpuMsPerRequest ?? NaN) / (x.service.cpuMsPerRequest ?? NaN))}`),
+    );
+  }
+  console.log(`- load average (1/5/15 min) before ${report.loadAverage.before.join(' ')}, after ${report.loadAverage.after.join(' ')}\n`);
+  for (const [name, r] of Object.entries(report.routes)) {
+    console.log(`${r.ratio >= r.target ? 'PASS' : 'MISS'}  ${name} req/s ≥ ${r.target} × the ceiling's  (got ${r.ratio})`);
+    console.log(`${r.p99Ratio <= r.p99Target ? 'PASS' : 'MISS'}  ${name} p99 ≤ ${r.p99Target} × the ceiling's  (got ${r.p99Ratio})`);
+  }
+}

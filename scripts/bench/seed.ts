@@ -33,10 +33,12 @@ async function login(baseUrl: string, email: string, password: string): Promise<
   return expectStatus(baseUrl, 'POST', '/auth/login', { email, password }, 200);
 }
 
-/** USERS users, each signed up and logged in once, with TODOS_PER_USER todos each. */
-export async function seed(baseUrl: string): Promise<Session[]> {
+const seededTodo = (n: number) => ({ title: `Seeded todo ${n}`, description: 'seeded by the benchmark' });
+
+/** `users` users, each signed up and logged in once, with TODOS_PER_USER todos each made by `todo`. */
+export async function seed(baseUrl: string, users = USERS, todo: (n: number) => object = seededTodo): Promise<Session[]> {
   const run = randomBytes(4).toString('hex');
-  const userNumbers = Array.from({ length: USERS }, (_, i) => i);
+  const userNumbers = Array.from({ length: users }, (_, i) => i);
   const sessions = await pLimit(SEED_CONCURRENCY).map(userNumbers, async (i): Promise<Session> => {
     const email = `bench-${run}-${i}@example.com`;
     const password = `bench-pw-${randomBytes(9).toString('base64url')}`;
@@ -46,7 +48,7 @@ export async function seed(baseUrl: string): Promise<Session[]> {
   });
   const todos = sessions.flatMap((session) => Array.from({ length: TODOS_PER_USER }, (_, n) => ({ session, n })));
   await pLimit(TODO_SEED_CONCURRENCY).map(todos, ({ session, n }) =>
-    expectStatus(baseUrl, 'POST', '/todos', { title: `Seeded todo ${n}`, description: 'seeded by the benchmark' }, 201, session.accessToken),
+    expectStatus(baseUrl, 'POST', '/todos', todo(n), 201, session.accessToken),
   );
   return sessions;
 }

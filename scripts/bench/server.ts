@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/database.js';
 import { BCRYPT_ROUNDS, ROOT, SERVER_NODE_ARGS, sleep, TOKEN_FORMAT } from './config.js';
+import { onCpu } from './pinning.js';
 
 export interface Server {
   child: ChildProcess;
@@ -23,8 +24,11 @@ function startProdNodeFlags(): string[] {
   return words.slice(1, -1);
 }
 
-/** dist/main.js exactly as `npm run start:prod` runs it, so the measured code is the shipped code. */
-export async function startServer(databaseUrl: string, keysDir: string, logFile: string): Promise<Server> {
+/**
+ * dist/main.js exactly as `npm run start:prod` runs it, so the measured code is the shipped code;
+ * with `cpu`, under `taskset -c <cpu>` (taskset execs node, so the pid is still the server's).
+ */
+export async function startServer(databaseUrl: string, keysDir: string, logFile: string, options: { cpu?: number } = {}): Promise<Server> {
   const port = await freePort();
   // A file, not a pipe: nothing in this process has to drain the server's log while it is busy
   // generating load.
@@ -32,7 +36,8 @@ export async function startServer(databaseUrl: string, keysDir: string, logFile:
   // Exactly `npm run start:prod` (its node flags included, e.g. the heap size), without npm in
   // between so the pid is the server's. BENCH_NODE_ARGS adds flags, e.g. "--cpu-prof".
   const nodeArgs = [...startProdNodeFlags(), ...SERVER_NODE_ARGS];
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
+  const [command, args] = onCpu(options.cpu, process.execPath, [...nodeArgs, 'dist/main.js']);
+  const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ['ignore', logFd, logFd],
     env: {
@@ -64,6 +69,8 @@ export async function startServer(databaseUrl: string, keysDir: string, logFile:
     }
     await sleep(250);
   }
+  // Nothing would stop it otherwise: the caller only learns of the server through the return value.
+  child.kill('SIGKILL');
   throw new Error(`GET /health did not answer 200 within 60 s; see ${logFile}`);
 }
 

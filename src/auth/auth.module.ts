@@ -5,6 +5,7 @@ import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { RateLimitStorage } from '../common/rate-limit/rate-limit.storage.js';
 import type { Environment } from '../config/environment.js';
+import { MailModule } from '../notifications/mail/mail.module.js';
 import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -12,6 +13,8 @@ import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import { AccessTokenGuard, RefreshTokenGuard } from './guards/token.guards.js';
 import { JwksController } from './jwks.controller.js';
 import { PasswordService } from './password.service.js';
+import { RecoveryController } from './recovery.controller.js';
+import { RecoveryLinks } from './recovery/recovery-links.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import { SessionStateCache } from './sessions/session-state.cache.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -22,6 +25,7 @@ import { TokenService } from './tokens/token.service.js';
 
 @Module({
   imports: [
+    MailModule,
     PassportModule,
     ThrottlerModule.forRootAsync({
       inject: [ConfigService, RateLimitStorage],
@@ -37,7 +41,7 @@ import { TokenService } from './tokens/token.service.js';
       }),
     }),
   ],
-  controllers: [AuthController, AccountController, JwksController],
+  controllers: [AuthController, AccountController, JwksController, RecoveryController],
   providers: [
     ...tokenMakerProviders,
     TokenService,
@@ -45,6 +49,7 @@ import { TokenService } from './tokens/token.service.js';
     SessionStateCache,
     SessionsService,
     AuthService,
+    RecoveryLinks,
     AccessTokenStrategy,
     RefreshTokenStrategy,
     RefreshTokenGuard,

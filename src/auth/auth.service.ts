@@ -1,16 +1,24 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
-import { Db } from '../database/db.js';
+import { Db, type Tx } from '../database/db.js';
+
+/** Unknown, used, expired or superseded: one answer, so a caller learns nothing about which. */
+export const INVALID_LINK = 'This link is invalid, used or expired; ask for a new one';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../database/sql.js';
-import type { SignupResponseDto } from '../users/dto/user-profile.dto.js';
+import type { SignupResponseDto, UserProfileDto } from '../users/dto/user-profile.dto.js';
 import { USERS } from '../users/users.sql.js';
 import type { ChangePasswordDto } from './dto/account.dto.js';
 import type { LoginDto, SignupDto } from './dto/auth.dto.js';
+import type { ResetPasswordDto } from './dto/recovery.dto.js';
 import { newTokenHash, PasswordService } from './password.service.js';
+import { RecoveryLinks } from './recovery/recovery-links.js';
 import { type Device, SessionsService } from './sessions/sessions.service.js';
 import { customKeyMatches, type RefreshClaims, type TokenPair, TokenService } from './tokens/token.service.js';
 
-/** Every credential rule: signup, login, refresh, password change, the password check on account deletion. */
+/**
+ * Every credential rule: signup, login, refresh, password change and reset, email verification,
+ * the password check on account deletion.
+ */
 @Injectable()
 export class AuthService {
   constructor(
@@ -18,14 +26,22 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
+    private readonly links: RecoveryLinks,
   ) {}
 
-  /** The unique index on the normalised email decides races: exactly one concurrent signup wins. */
+  /**
+   * The unique index on the normalised email decides races: exactly one concurrent signup wins.
+   * Its verification mail is queued in the same transaction: no account without it, and no mail
+   * for an account that was not created.
+   */
   async signup(dto: SignupDto): Promise<SignupResponseDto> {
     const passwordHash = await this.passwords.hash(dto.password);
     try {
-      const [user] = await this.db.run(USERS.insert, [dto.email, dto.name ?? null, passwordHash, newTokenHash()]);
-      return user;
+      return await this.db.transaction(async (tx) => {
+        const [user] = await this.db.run(USERS.insert, [dto.email, dto.name ?? null, passwordHash, newTokenHash()], tx);
+        await this.links.queueVerification(tx, user.id);
+        return user;
+      });
     } catch (error) {
       if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictException('Email is already registered');
       throw error;
@@ -78,12 +94,68 @@ export class AuthService {
     const tokenHash = newTokenHash();
 
     const session = await this.db.transaction(async (tx) => {
-      const [replaced] = await this.db.run(USERS.replacePassword, [userId, passwordHash, tokenHash, currentHash], tx);
-      if (!replaced) throw new ConflictException('The password was changed by another request; try again');
-      await this.sessions.revokeAll(userId, tx);
+      if (!(await this.replacePassword(tx, userId, passwordHash, tokenHash, currentHash))) {
+        throw new ConflictException('The password was changed by another request; try again');
+      }
       return this.sessions.open(userId, device, tx);
     });
     return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash);
+  }
+
+  /**
+   * Queues a reset mail for the address and answers the same whether or not an account has it:
+   * the request does one insert into the queue either way, and only the worker looks it up.
+   */
+  async forgotPassword(email: string): Promise<void> {
+    await this.db.transaction((tx) => this.links.queueReset(tx, email));
+  }
+
+  /**
+   * The password change's transaction, entered through a reset link instead of the current
+   * password: the link is spent, the password and tokenHash replaced (every earlier refresh token
+   * and reset link dies) and every session revoked, all or nothing. No new session: the user logs in.
+   */
+  async resetPassword(dto: ResetPasswordDto): Promise<void> {
+    // A dead link is refused before bcrypt, so made-up tokens cost one indexed read each.
+    if (!(await this.links.isLive(dto.token, 'password-reset'))) throw new BadRequestException(INVALID_LINK);
+    const passwordHash = await this.passwords.hash(dto.newPassword);
+    await this.db.transaction(async (tx) => {
+      // Of concurrent resets with one link, the first to spend it wins; the others find it used.
+      const userId = await this.links.spend(tx, dto.token, 'password-reset');
+      if (!userId || !(await this.replacePassword(tx, userId, passwordHash, newTokenHash(), null))) {
+        throw new BadRequestException(INVALID_LINK);
+      }
+    });
+  }
+
+  /** Mails a fresh verification link (earlier ones stay valid until they expire). */
+  async requestEmailVerification(userId: string): Promise<void> {
+    const profile = await this.db.one(USERS.profile, [userId]);
+    if (!profile) throw new InvalidTokenException();
+    if (profile.emailVerified) throw new ConflictException('The email address is already verified');
+    await this.db.transaction((tx) => this.links.queueVerification(tx, userId));
+  }
+
+  /** Spends a verification link and marks its address verified; returns the profile. */
+  async verifyEmail(token: string): Promise<UserProfileDto> {
+    return this.db.transaction(async (tx) => {
+      const userId = await this.links.spend(tx, token, 'verify-email');
+      const profile = userId ? await this.db.one(USERS.markEmailVerified, [userId], tx) : undefined;
+      if (!profile) throw new BadRequestException(INVALID_LINK);
+      return profile;
+    });
+  }
+
+  /**
+   * New password hash and tokenHash, every session revoked (forgotten by this instance once the
+   * transaction commits): what a password change and a reset share. False when the password was
+   * no longer `currentHash` (null: whatever it is).
+   */
+  private async replacePassword(tx: Tx, userId: string, passwordHash: string, tokenHash: string, currentHash: string | null): Promise<boolean> {
+    const [replaced] = await this.db.run(USERS.replacePassword, [userId, passwordHash, tokenHash, currentHash], tx);
+    if (!replaced) return false;
+    await this.sessions.revokeAll(userId, tx);
+    return true;
   }
 
   /** Sessions and todos go with the user (ON DELETE CASCADE); the sessions trigger tells every instance. */

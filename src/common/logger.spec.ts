@@ -13,7 +13,7 @@ describe('createLogger', () => {
     logger.info({
       req: { headers: { authorization: 'Bearer secret-access', cookie: 'refresh_token=secret-refresh' }, body: { password: 'hunter22' } },
       res: { headers: { 'set-cookie': 'refresh_token=secret-refresh' } },
-      body: { currentPassword: 'old-secret', newPassword: 'new-secret', refreshToken: 'secret-refresh' },
+      body: { currentPassword: 'old-secret', newPassword: 'new-secret', refreshToken: 'secret-refresh', token: 'secret-link-token' },
       accessToken: 'secret-access',
       email: 'ada@example.com',
     });

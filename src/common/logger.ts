@@ -7,7 +7,7 @@ import type { Environment } from '../config/environment.js';
  * paths catch anyone who logs a request, response or body later. Explicit paths, not wildcards:
  * a wildcard makes every log call walk every key.
  */
-const SECRET_FIELDS = ['password', 'currentPassword', 'newPassword', 'refreshToken', 'accessToken'];
+const SECRET_FIELDS = ['password', 'currentPassword', 'newPassword', 'refreshToken', 'accessToken', 'token'];
 const REDACT = [
   'req.headers.authorization',
   'req.headers.cookie',

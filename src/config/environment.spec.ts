@@ -34,6 +34,28 @@ describe('validateEnvironment', () => {
     expect(validateEnvironment({}).SHUTDOWN_DELAY).toBeUndefined();
   });
 
+  it('defaults the mail settings, APP_URL following PORT', () => {
+    const env = validateEnvironment({ PORT: '8080' });
+    expect(env).toMatchObject({
+      APP_URL: 'http://localhost:8080',
+      MAIL_FROM: 'Todo API <no-reply@localhost>',
+      EMAIL_VERIFY_TTL: 86400,
+      PASSWORD_RESET_TTL: 1800,
+    });
+    expect(env.SMTP_URL).toBeUndefined();
+  });
+
+  it('keeps the mail settings it is given, APP_URL without a trailing slash', () => {
+    const env = validateEnvironment({
+      APP_URL: 'https://app.example.com/todo/',
+      SMTP_URL: 'smtps://user:p%40ss@mail.example.com:465',
+      MAIL_FROM: 'no-reply@example.com',
+    });
+    expect(env.APP_URL).toBe('https://app.example.com/todo');
+    expect(env.SMTP_URL).toBe('smtps://user:p%40ss@mail.example.com:465');
+    expect(env.MAIL_FROM).toBe('no-reply@example.com');
+  });
+
   it('parses numbers and keeps a valid database url', () => {
     const env = validateEnvironment({ PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/app', BCRYPT_ROUNDS: '4' });
     expect(env.PORT).toBe(8080);
@@ -61,6 +83,13 @@ describe('validateEnvironment', () => {
     ['CORS_ORIGINS', '*'],
     ['METRICS_TOKEN', 'short'],
     ['SHUTDOWN_DELAY', '61'],
+    ['APP_URL', 'app.example.com'],
+    ['APP_URL', 'https://app.example.com/?x=1'],
+    ['SMTP_URL', 'http://mail.example.com'],
+    ['MAIL_FROM', 'Todo API <no-reply@example.com>\r\nBcc: x@evil.example'],
+    ['MAIL_FROM', 'nobody'],
+    ['EMAIL_VERIFY_TTL', '10'],
+    ['PASSWORD_RESET_TTL', '1d'],
   ])('refuses %s=%s with one line that names the variable', (name, value) => {
     let error: unknown;
     try {

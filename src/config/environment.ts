@@ -56,6 +56,9 @@ const DEFAULTS = {
   REFRESH_REUSE_GRACE: '0',
   LOG_LEVEL: 'info',
   QUEUE_POLL_INTERVAL_MS: '2000',
+  MAIL_FROM: 'Todo API <no-reply@localhost>',
+  EMAIL_VERIFY_TTL: '86400',
+  PASSWORD_RESET_TTL: '1800',
   QUEUE_RETRY_DELAY: '2',
   SMS_PROVIDER: 'log',
   VONAGE_API_URL: 'https://api.nexmo.com',
@@ -144,6 +147,35 @@ export class Environment {
   @Max(60_000, { message: 'must be a whole number of milliseconds from 500 to 60000' })
   QUEUE_POLL_INTERVAL_MS: number;
 
+  /** Public base URL of links in mail; unset, `http://localhost:${PORT}`. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'must be an http(s) URL without query or fragment, e.g. https://app.example.com' })
+  APP_URL: string;
+
+  /** Unset: mail is written to the log instead of sent. */
+  @IsOptional()
+  @Matches(/^smtps?:\/\/[^\s/?#]+(\/?|\/?\?\S*)$/, { message: 'must look like smtp://user:pass@host:587 or smtps://host:465' })
+  SMTP_URL?: string;
+
+  // A display name and an address (`Name <a@b.example>`) or a bare address; no line breaks (header injection).
+  @Matches(/^([^\r\n<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, {
+    message: 'must be an address, optionally with a name: "Todo API <no-reply@example.com>"',
+  })
+  @MaxLength(320)
+  MAIL_FROM: string;
+
+  @ToInt()
+  @IsInt({ message: 'must be a whole number of seconds from 60 to 2592000' })
+  @Min(60, { message: 'must be a whole number of seconds from 60 to 2592000' })
+  @Max(2_592_000, { message: 'must be a whole number of seconds from 60 to 2592000' })
+  EMAIL_VERIFY_TTL: number;
+
+  @ToInt()
+  @IsInt({ message: 'must be a whole number of seconds from 60 to 86400' })
+  @Min(60, { message: 'must be a whole number of seconds from 60 to 86400' })
+  @Max(86_400, { message: 'must be a whole number of seconds from 60 to 86400' })
+  PASSWORD_RESET_TTL: number;
+
   /**
    * Seconds before a failed delivery's first retry (the first waits 1 to 2 times this, each later
    * one twice as long, to a 5-minute cap). Tests shorten it; 2 keeps the first retry within 5 s.
@@ -226,6 +258,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     'CORS_ORIGINS',
     'METRICS_TOKEN',
     'SHUTDOWN_DELAY',
+    'APP_URL',
+    'SMTP_URL',
   ]);
   const given = Object.fromEntries(
     Object.entries(raw).filter(([name, value]) => known.has(name) && value !== undefined && value !== ''),
@@ -239,6 +273,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     });
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
   }
+  // Links are `${APP_URL}/path`: no trailing slash, whatever was given.
+  env.APP_URL = (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   // The client appends `/v1/messages` itself.
   env.VONAGE_API_URL = env.VONAGE_API_URL.replace(/\/+$/, '');
   return env;

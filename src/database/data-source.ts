@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import type { DataSourceOptions } from 'typeorm';
+import { LinkToken } from '../auth/recovery/link-token.entity.js';
 import { Session } from '../auth/sessions/session.entity.js';
 import { Todo } from '../todos/entities/todo.entity.js';
 import { User } from '../users/entities/user.entity.js';
 import { migrations } from './migrations/index.js';
 import { createPool, sharingDriver } from './pool.js';
 
-export const entities = [User, Session, Todo];
+export const entities = [User, Session, Todo, LinkToken];
 
 /**
  * The one options object: the app (TypeOrmModule), the TypeORM CLI (ormconfig.ts) and the tests use it.

@@ -2,7 +2,8 @@ import { isoUtc, statement } from '../database/sql.js';
 import type { SignupResponseDto, UserProfileDto } from './dto/user-profile.dto.js';
 
 // Rows come back in the response's shape, timestamps already ISO-8601 UTC.
-const PROFILE = `id, email, name, phone_number AS "phoneNumber", sms_notifications AS "smsNotifications",
+const PROFILE = `id, email, name, email_verified_at IS NOT NULL AS "emailVerified",
+  phone_number AS "phoneNumber", sms_notifications AS "smsNotifications",
   ${isoUtc('created_at')} AS "createdAt", ${isoUtc('updated_at')} AS "updatedAt"`;
 
 /** The new phone number: $5 when the request gives one ($4), else the stored one. */
@@ -53,11 +54,21 @@ export const USERS = {
     'user_password_hash',
     'SELECT password_hash AS "passwordHash" FROM users WHERE id = $1',
   ),
-  /** Applies only while the password is still `currentHash`, the one just checked. */
-  replacePassword: statement<{ id: string }, [id: string, passwordHash: string, tokenHash: string, currentHash: string]>(
+  /**
+   * Applies only while the password is still `currentHash`, the one just checked; a reset, which
+   * checked a link instead, passes null.
+   */
+  replacePassword: statement<{ id: string }, [id: string, passwordHash: string, tokenHash: string, currentHash: string | null]>(
     'user_replace_password',
     `UPDATE users SET password_hash = $2, token_hash = $3, updated_at = now()
-      WHERE id = $1 AND password_hash = $4 RETURNING id`,
+      WHERE id = $1 AND ($4::varchar IS NULL OR password_hash = $4) RETURNING id`,
+  ),
+  /** The address is verified (a verification link was spent); the first time counts. */
+  markEmailVerified: statement<UserProfileDto, [id: string]>(
+    'user_mark_email_verified',
+    `UPDATE users SET email_verified_at = coalesce(email_verified_at, now()),
+            updated_at = CASE WHEN email_verified_at IS NULL THEN now() ELSE updated_at END
+      WHERE id = $1 RETURNING ${PROFILE}`,
   ),
   /** Sessions and todos go with the user (ON DELETE CASCADE). */
   delete: statement<never, [id: string]>('user_delete', 'DELETE FROM users WHERE id = $1'),

@@ -2,6 +2,7 @@ import { CreateUsersAndSessions1795300000000 } from './1795300000000-CreateUsers
 import { CreateTodos1795300100000 } from './1795300100000-CreateTodos.js';
 import { CreateRateLimits1795300200000 } from './1795300200000-CreateRateLimits.js';
 import { SessionPreviousRefreshJti1795300500000 } from './1795300500000-SessionPreviousRefreshJti.js';
+import { CreateLinkTokens1795310000000 } from './1795310000000-CreateLinkTokens.js';
 import { AddUserSmsSettings1795320000000 } from './1795320000000-AddUserSmsSettings.js';
 
 /** In order. Listed rather than globbed so the app, the CLI and the tests load exactly these. */
@@ -10,5 +11,6 @@ export const migrations = [
   CreateTodos1795300100000,
   CreateRateLimits1795300200000,
   SessionPreviousRefreshJti1795300500000,
+  CreateLinkTokens1795310000000,
   AddUserSmsSettings1795320000000,
 ];

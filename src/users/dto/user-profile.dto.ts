@@ -8,6 +8,8 @@ export class UserProfileDto {
   email: string;
   @ApiProperty({ nullable: true, type: String, example: 'Ada Lovelace' })
   name: string | null;
+  @ApiProperty({ example: false, description: 'Whether a verification link mailed to `email` has been used.' })
+  emailVerified: boolean;
   @ApiProperty({
     type: String,
     nullable: true,
@@ -21,7 +23,6 @@ export class UserProfileDto {
   createdAt: string;
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
-
 }
 
-export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt', 'phoneNumber', 'smsNotifications'] as const) {}
+export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt', 'emailVerified', 'phoneNumber', 'smsNotifications'] as const) {}

@@ -23,6 +23,10 @@ export class User {
   @Column({ name: 'token_hash', type: 'varchar', length: 128, select: false })
   tokenHash: string;
 
+  /** Set when a verification link sent to `email` is used; null until then. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
   /** E.164 (`+14155550100`) or null. */
   @Column({ name: 'phone_number', type: 'varchar', length: 16, nullable: true })
   phoneNumber: string | null;

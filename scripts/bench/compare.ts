@@ -1,0 +1,213 @@
+/**
+ * The service side by side with the ceiling (issue 13). Absolute req/s on the shared development
+ * machine swing by 2× from minute to minute, so both servers run in the same minutes under the same
+ * load and only their ratios are judged:
+ * - the same data: the ceiling seeds one user with 20 todos on its own empty database; the service
+ *   gets one user with 20 todos on its own fresh migrated one, and every connection uses that user;
+ * - the same core: each server under `taskset -c <server CPU>`, the load generator (this process)
+ *   on another (pinning.ts);
+ * - the same load: 50 connections, a warm-up of each server on each route, then interleaved rounds:
+ *   in every round each route runs on both servers back to back, the service first in odd rounds and
+ *   the ceiling first in even ones, so a drift in the machine's speed hits both alike;
+ * - the ratio of a route is the median over rounds of that round's service req/s ÷ ceiling req/s.
+ * Beside it, each server's own CPU time per request (Linux /proc): it moves much less than req/s
+ * when other processes take the core, so it tells a real gap from a noisy round.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
+import { CEILING_DIR, CONNECTIONS, log, ROUND_SECONDS, ROUNDS, TOKEN_FORMAT, WARMUP_SECONDS } from './config.js';
+import { createEmptyDatabase, prepareCeiling, startCeiling } from './ceiling.js';
+import { describeRound, routeSpecs, runOnce, type RoundResult, type RouteSpec } from './load.js';
+import { choosePinning, pinThisProcess } from './pinning.js';
+import type { CeilingReport, CeilingRoute } from './report.js';
+import type { Resources } from './resources.js';
+import { seed, type Session } from './seed.js';
+import { startServer, stopServer, type Server } from './server.js';
+
+const TARGETS = { 'GET /users/me': 0.75, 'GET /todos?limit=20': 0.8 } as const;
+/** The service's p99 may be at most this many times the ceiling's. */
+const P99_TARGET = 2;
+type RouteName = keyof typeof TARGETS;
+const SIDES = ['service', 'ceiling'] as const;
+type Side = (typeof SIDES)[number];
+/** One measured run and the server's CPU milliseconds per answered request in it (null off Linux). */
+type Measured = RoundResult & { cpuMsPerRequest: number | null };
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat), or null. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+async function measure(baseUrl: string, pid: number, spec: RouteSpec): Promise<Measured> {
+  const cpuBefore = cpuSeconds(pid);
+  const result = await runOnce(baseUrl, spec, { seconds: ROUND_SECONDS });
+  const cpuAfter = cpuSeconds(pid);
+  const answered = Object.values(result.statusCodes).reduce((a, b) => a + b, 0);
+  const cpuMsPerRequest = cpuBefore === null || cpuAfter === null || answered === 0 ? null : ((cpuAfter - cpuBefore) * 1000) / answered;
+  return { ...result, cpuMsPerRequest };
+}
+
+export interface Comparison {
+  report: CeilingReport;
+  /** Errors and non-2xx responses summed over the measured rounds of both servers. */
+  failures: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** The two routes as the bench's own request definitions, every connection with `token`. */
+function specsFor(token: string): Record<RouteName, RouteSpec> {
+  const only: Session = { email: '', password: '', accessToken: token, refreshToken: '', inFlight: false };
+  const specs = routeSpecs([only]);
+  return { 'GET /users/me': specs.me, 'GET /todos?limit=20': specs.listTodos };
+}
+
+/** Both servers answer both routes with 200, and both lists hold 20 todos: the same work. */
+async function checkSameWork(servers: Record<Side, { baseUrl: string; token: string }>): Promise<void> {
+  for (const side of SIDES) {
+    const { baseUrl, token } = servers[side];
+    const sizes: string[] = [];
+    for (const path of ['/users/me', '/todos?limit=20']) {
+      const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      const body = await response.text();
+      if (response.status !== 200) throw new Error(`${side} GET ${path}: expected 200, got ${response.status} ${body}`);
+      if (path.startsWith('/todos') && (JSON.parse(body) as { items: unknown[] }).items.length !== 20) {
+        throw new Error(`${side} GET ${path}: expected 20 todos, got ${body}`);
+      }
+      sizes.push(`GET ${path} ${Buffer.byteLength(body)} bytes`);
+    }
+    log(`${side}: ${sizes.join(', ')}`);
+  }
+}
+
+function routeReport(name: RouteName, rounds: Record<Side, Measured[]>): CeilingRoute {
+  const pairs = rounds.service.map((service, i) => ({ service, ceiling: rounds.ceiling[i] }));
+  const cpuPairs = pairs.filter((p) => p.service.cpuMsPerRequest && p.ceiling.cpuMsPerRequest);
+  const round4 = (n: number | null) => (n === null ? null : Math.round(n * 10_000) / 10_000);
+  return {
+    service: { rps: round2(median(rounds.service.map((r) => r.rps))), p99: median(rounds.service.map((r) => r.p99)) },
+    ceiling: { rps: round2(median(rounds.ceiling.map((r) => r.rps))), p99: median(rounds.ceiling.map((r) => r.p99)) },
+    ratio: round3(median(pairs.map((p) => p.service.rps / p.ceiling.rps))),
+    target: TARGETS[name],
+    // autocannon's latencies are whole milliseconds: a 0 ms p99 counts as 1.
+    p99Ratio: round3(median(pairs.map((p) => p.service.p99 / Math.max(p.ceiling.p99, 1)))),
+    p99Target: P99_TARGET,
+    // Requests per CPU-second, service ÷ ceiling: what the req/s ratio would be on an otherwise idle core.
+    cpuRatio: cpuPairs.length === 0 ? null : round3(median(cpuPairs.map((p) => p.ceiling.cpuMsPerRequest! / p.service.cpuMsPerRequest!))),
+    rounds: pairs.map((p) => ({
+      service: { rps: round2(p.service.rps), p99: p.service.p99, cpuMsPerRequest: round4(p.service.cpuMsPerRequest) },
+      ceiling: { rps: round2(p.ceiling.rps), p99: p.ceiling.p99, cpuMsPerRequest: round4(p.ceiling.cpuMsPerRequest) },
+    })),
+  };
+}
+
+/**
+ * Runs the whole comparison and releases what it started before returning. A missing ceiling is a
+ * skip, not a failure.
+ */
+export async function compareWithCeiling(resources: Resources, workDir: string, keysDir: string): Promise<Comparison> {
+  const prepared = await prepareCeiling();
+  if ('skip' in prepared) {
+    log(`SKIPPED the comparison with the ceiling: ${prepared.skip}`);
+    return { report: { skipped: prepared.skip }, failures: 0 };
+  }
+  const pinning = choosePinning();
+  if ('unpinned' in pinning) log(`comparison runs UNPINNED (${pinning.unpinned}): its ratios are rougher`);
+  else log(`comparison: servers on CPU ${pinning.serverCpu}, load generator on CPU ${pinning.loadCpu}`);
+  const cpu = 'unpinned' in pinning ? undefined : pinning.serverCpu;
+
+  const serviceDb = await createScratchDatabase('bench');
+  const dropServiceDb = resources.hold(`database ${serviceDb.name}`, () => dropScratchDatabase(serviceDb));
+  // Created after the service's, so released before it: dropping the service's may stop an embedded Postgres.
+  const ceilingDb = await createEmptyDatabase(serviceDb);
+  const dropCeilingDb = resources.hold(`database ${ceilingDb.name}`, () => dropScratchDatabase(ceilingDb));
+  log(`comparison databases ${serviceDb.name} (service, migrated) and ${ceilingDb.name} (ceiling, empty) on ${serviceDb.source}`);
+
+  let service: Server | undefined;
+  const stopService = resources.hold('the compared service', async () => {
+    if (service) await stopServer(service.child);
+  });
+  service = await startServer(serviceDb.url, keysDir, join(workDir, 'service-compared.log'), { cpu });
+  const ceiling = await startCeiling(prepared.script, ceilingDb.url, join(workDir, 'ceiling.log'), { cpu });
+  const stopCeiling = resources.hold('the ceiling', () => stopServer(ceiling.child));
+  log(`service pid ${service.child.pid} on ${service.baseUrl}, ceiling pid ${ceiling.child.pid} on ${ceiling.baseUrl}`);
+
+  // Like the ceiling's seed: one user, 20 todos with a title only.
+  const [session] = await seed(service.baseUrl, 1, (n) => ({ title: `todo ${n + 1}` }));
+  const servers = {
+    service: { baseUrl: service.baseUrl, token: session.accessToken, pid: service.child.pid! },
+    ceiling: { baseUrl: ceiling.baseUrl, token: ceiling.token, pid: ceiling.child.pid! },
+  };
+  await checkSameWork(servers);
+  const specs = { service: specsFor(servers.service.token), ceiling: specsFor(servers.ceiling.token) };
+  const routes = Object.keys(TARGETS) as RouteName[];
+  const rounds = Object.fromEntries(routes.map((route) => [route, { service: [] as Measured[], ceiling: [] as Measured[] }])) as Record<
+    RouteName,
+    Record<Side, Measured[]>
+  >;
+
+  const loadBefore = loadavg();
+  if (!('unpinned' in pinning)) pinThisProcess(String(pinning.loadCpu));
+  try {
+    for (const route of routes) {
+      for (const side of SIDES) {
+        const warmup = await runOnce(servers[side].baseUrl, specs[side][route], { seconds: WARMUP_SECONDS });
+        log(`${route} ${side}: warm-up ${WARMUP_SECONDS} s: ${describeRound(warmup)}`);
+      }
+    }
+    for (let i = 1; i <= ROUNDS; i++) {
+      const order: readonly Side[] = i % 2 === 1 ? SIDES : [...SIDES].reverse();
+      for (const route of routes) {
+        for (const side of order) {
+          const result = await measure(servers[side].baseUrl, servers[side].pid, specs[side][route]);
+          const cpu = result.cpuMsPerRequest === null ? '' : `, ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs CPU/request`;
+          log(`${route} ${side}: round ${i}/${ROUNDS}: ${describeRound(result)}${cpu}`);
+          rounds[route][side].push(result);
+        }
+      }
+    }
+  } finally {
+    // Back to the whole machine for whatever runs next (the rest of the full bench).
+    if (!('unpinned' in pinning)) pinThisProcess(pinning.original);
+  }
+  const loadAfter = loadavg();
+
+  await stopCeiling();
+  await stopService();
+  await dropCeilingDb();
+  await dropServiceDb();
+
+  const failures = routes.reduce((sum, route) => sum + SIDES.reduce((s, side) => s + rounds[route][side].reduce((n, r) => n + r.errors + r.non2xx, 0), 0), 0);
+  return {
+    failures,
+    report: {
+      ceilingDir: CEILING_DIR,
+      serviceTokenFormat: TOKEN_FORMAT,
+      pinning: 'unpinned' in pinning ? { unpinned: pinning.unpinned } : { serverCpu: pinning.serverCpu, loadCpu: pinning.loadCpu },
+      connections: CONNECTIONS,
+      rounds: ROUNDS,
+      roundSeconds: ROUND_SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      loadAverage: { before: loadBefore.map(round2), after: loadAfter.map(round2) },
+      routes: Object.fromEntries(routes.map((route) => [route, routeReport(route, rounds[route])])),
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from '@jest/globals';
+import { duration, escapeHtml, render } from './templates.js';
+
+describe('mail templates', () => {
+  it.each(['verify-email', 'password-reset'] as const)('%s has a text and an HTML part carrying the link', (name) => {
+    const link = 'https://app.example.com/x?token=abc_DEF-123&lang=en';
+    const mail = render(name, { email: 'ada@example.com', link, ttlSeconds: 1800 });
+    expect(mail.subject).not.toBe('');
+    expect(mail.text).toContain(link);
+    expect(mail.text).toContain('30 minutes');
+    // In HTML the & of the query string is an entity, in the href and in the visible text.
+    expect(mail.html).toContain('href="https://app.example.com/x?token=abc_DEF-123&amp;lang=en"');
+    expect(mail.html).not.toContain('&lang');
+  });
+
+  it('escapes every interpolated value in the HTML part', () => {
+    const mail = render('verify-email', {
+      email: '"<script>alert(1)</script>"@example.com',
+      link: 'https://app.example.com/verify-email?token=a"><img src=x onerror=alert(1)>',
+      ttlSeconds: 86400,
+    });
+    expect(mail.html).not.toMatch(/<script|<img/);
+    expect(mail.html).toContain('&lt;script&gt;');
+    expect(mail.html).toContain('token=a&quot;&gt;&lt;img');
+    // The text part is plain text: nothing to escape, so it shows exactly what was given.
+    expect(mail.text).toContain('"<script>alert(1)</script>"@example.com');
+  });
+
+  it('escapes the five characters HTML gives meaning to', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it.each([
+    [60, '1 minute'],
+    [1800, '30 minutes'],
+    [3600, '1 hour'],
+    [86400, '24 hours'],
+    [172800, '2 days'],
+    [5400, '90 minutes'],
+  ])('says %i seconds as "%s"', (seconds, words) => {
+    expect(duration(seconds)).toBe(words);
+  });
+});
