@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DataSource } from 'typeorm';
+import type pg from 'pg';
 import { connectRedis } from '../src/common/rate-limit/rate-limit.module.js';
 import { RateLimitStorage } from '../src/common/rate-limit/rate-limit.storage.js';
-import { dataSourceOptions } from '../src/database/data-source.js';
+import { createPool } from '../src/database/pool.js';
 import { freePort } from './support/instances.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
@@ -26,17 +26,17 @@ describe.each([
   ],
   ['Redis that is down (Postgres takes over)', async () => new Redis(`redis://127.0.0.1:${await freePort()}`, redisOptions)],
 ])('rate-limit counters in %s', (_store, connect) => {
-  let dataSource: DataSource;
+  let pool: pg.Pool;
   let storage: RateLimitStorage;
   // A fresh prefix and fresh keys per run: the machine's Redis outlives test databases.
   const run = randomBytes(6).toString('hex');
   beforeAll(async () => {
-    dataSource = await new DataSource(dataSourceOptions(process.env.DATABASE_URL!)).initialize();
-    storage = new RateLimitStorage({ dataSource, redis: await connect(), redisKeyPrefix: `test-${run}:` });
+    pool = createPool(process.env.DATABASE_URL!);
+    storage = new RateLimitStorage({ pool, redis: await connect(), redisKeyPrefix: `test-${run}:` });
   });
   afterAll(async () => {
     storage.onApplicationShutdown();
-    await dataSource.destroy();
+    await pool.end();
   });
 
   it('lets `limit` hits through per window, then blocks with the time left', async () => {
@@ -61,7 +61,7 @@ describe.each([
   });
 
   it('shares the window between two instances on the same stores', async () => {
-    const other = new RateLimitStorage({ dataSource, redis: (storage as unknown as { stores: { redis?: Redis } }).stores.redis, redisKeyPrefix: `test-${run}:` });
+    const other = new RateLimitStorage({ pool, redis: (storage as unknown as { stores: { redis?: Redis } }).stores.redis, redisKeyPrefix: `test-${run}:` });
     try {
       const key = `client-${run}-d`;
       expect((await storage.increment(key, 60_000, 2, 60_000, 'default')).isBlocked).toBe(false);
@@ -76,7 +76,7 @@ describe.each([
 });
 
 describe('Redis going down and coming back', () => {
-  let dataSource: DataSource;
+  let pool: pg.Pool;
   let storage: RateLimitStorage;
   let relay: TcpProxy;
   let warn: jest.Spied<Logger['warn']>;
@@ -92,16 +92,16 @@ describe('Redis going down and coming back', () => {
     log = jest.spyOn(Logger.prototype, 'log');
     const redisUrl = new URL(REDIS_URL);
     relay = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-    dataSource = await new DataSource(dataSourceOptions(process.env.DATABASE_URL!)).initialize();
+    pool = createPool(process.env.DATABASE_URL!);
     const redis = connectRedis(`redis://127.0.0.1:${relay.port}`);
     await new Promise((resolve) => redis.once('ready', resolve));
-    storage = new RateLimitStorage({ dataSource, redis, redisKeyPrefix: `test-${run}:` });
+    storage = new RateLimitStorage({ pool, redis, redisKeyPrefix: `test-${run}:` });
   });
   afterAll(async () => {
     warn?.mockRestore();
     log?.mockRestore();
     storage?.onApplicationShutdown();
-    await dataSource?.destroy();
+    await pool?.end();
     await relay?.close();
   });
 

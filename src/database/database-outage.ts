@@ -1,6 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { Db } from './db.js';
 
 /** Seconds a client is told to wait (Retry-After) while the database cannot be reached. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -62,7 +61,7 @@ export class DatabaseOutage implements OnApplicationShutdown {
   private probe: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly db: Db) {}
 
   get ongoing(): boolean {
     return this.since !== undefined;
@@ -89,7 +88,7 @@ export class DatabaseOutage implements OnApplicationShutdown {
 
   private async checkRecovery(): Promise<void> {
     try {
-      await this.dataSource.query('SELECT 1');
+      await this.db.ping();
     } catch {
       if (!this.closed) this.scheduleProbe();
       return;

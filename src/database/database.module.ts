@@ -26,7 +26,8 @@ class PoolModule {}
 @Global()
 @Module({
   providers: [Db, DatabaseOutage],
-  exports: [Db, DatabaseOutage],
+  // The pool itself for libraries that run their own SQL on it (rate limits) and for its gauges.
+  exports: [Db, DatabaseOutage, PoolModule],
   imports: [
     PoolModule,
     TypeOrmModule.forRootAsync({

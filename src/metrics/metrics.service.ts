@@ -1,8 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from '@prometheus-io/client';
 import type pg from 'pg';
-import type { DataSource } from 'typeorm';
+import { PG_POOL } from '../database/pool.js';
 
 /** Delivery channels of the notification queue (SMS, mail). */
 export type MessageChannel = 'sms' | 'mail' | (string & {});
@@ -53,20 +52,18 @@ export class MetricsService {
     failed: new Counter({ name: 'messages_failed_total', help: 'Messages given up on after their last attempt, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
   };
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(@Inject(PG_POOL) pool: pg.Pool) {
     collectDefaultMetrics({ register: this.registry });
     // Read at scrape time only: nothing on the request path.
-    const pool = () => (dataSource.driver as unknown as { master?: pg.Pool }).master;
     new Gauge({
       name: 'db_pool_connections',
       help: 'Database pool connections by state (in use, idle) and requests waiting for one',
       labelNames: ['state'] as const,
       registers: [this.registry],
       collect() {
-        const p = pool();
-        this.set({ state: 'in_use' }, p ? p.totalCount - p.idleCount : 0);
-        this.set({ state: 'idle' }, p?.idleCount ?? 0);
-        this.set({ state: 'waiting' }, p?.waitingCount ?? 0);
+        this.set({ state: 'in_use' }, pool.totalCount - pool.idleCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
       },
     });
     new Gauge({
@@ -74,7 +71,7 @@ export class MetricsService {
       help: 'Size of the database pool',
       registers: [this.registry],
       collect() {
-        this.set(pool()?.options.max ?? 0);
+        this.set(pool.options.max ?? 0);
       },
     });
   }

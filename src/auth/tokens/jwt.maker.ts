@@ -1,5 +1,4 @@
-import { JwtService } from '@nestjs/jwt';
-import { type KeyObject, sign } from 'node:crypto';
+import { type KeyObject, sign, verify as verifySignature } from 'node:crypto';
 import { promisify } from 'node:util';
 import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
 import type { KeyRings } from './key-store.js';
@@ -18,8 +17,6 @@ export interface MakerOptions {
 /** RS256 JWTs (RFC 7519), each purpose under its own RSA key pair, `kid` in the header. */
 export class JwtMaker implements TokenMaker {
   readonly format = 'jwt' as const;
-  private readonly jwt = new JwtService({});
-
   constructor(
     private readonly rings: KeyRings,
     private readonly options: MakerOptions,
@@ -44,28 +41,52 @@ export class JwtMaker implements TokenMaker {
     return `${input}.${signature.toString('base64url')}`;
   }
 
+  /**
+   * RFC 7515 compact serialisation, checked once in one pass: the header is parsed for `alg` and
+   * `kid` only, the signature is verified against the parsed KeyObject the `kid` names, and only
+   * then is the payload read. `alg` must be RS256 (RFC 8725 §3.1: the algorithm is ours, never the
+   * header's); `jku`, `jwk`, `x5u` are never followed. jsonwebtoken did the same with two parses
+   * and option merging per call, about 40 µs of every authenticated request.
+   */
   async verify<P extends TokenPurpose>(token: string, purpose: P): Promise<TokenClaims<P>> {
-    // Only `kid` is read from the header before the signature is checked: `jku`, `jwk`, `x5u`
-    // and `alg` are never trusted (RFC 8725 §3.1: the algorithm is ours, never the header's).
-    const decoded = this.jwt.decode<{ header?: { kid?: unknown } } | null>(token, { complete: true });
-    const kid = decoded?.header?.kid;
-    const key = typeof kid === 'string' ? this.rings[purpose].verifying.get(kid) : undefined;
-    if (!key) throw new InvalidTokenException();
-    let payload: Record<string, unknown>;
-    try {
-      payload = this.jwt.verify(token, {
-        publicKey: key as never,
-        algorithms: ['RS256'],
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        // Bounds the lifetime by `iat` too; jsonwebtoken then refuses a token without `iat`.
-        maxAge: this.options.maxAge[purpose],
-      });
-    } catch {
+    const [header, payload, signature, extra] = token.split('.');
+    if (extra !== undefined || !header || !payload || !signature) throw new InvalidTokenException();
+    const head = parseSegment(header);
+    if (head?.alg !== 'RS256' || typeof head.kid !== 'string') throw new InvalidTokenException();
+    const key = this.rings[purpose].verifying.get(head.kid);
+    if (!key || !verifySignature('sha256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url'))) {
       throw new InvalidTokenException();
     }
-    // jsonwebtoken checks `exp` only when it is there: a token without one would never expire.
-    if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') throw new InvalidTokenException();
-    return checkClaims(payload, purpose);
+    const claims = parseSegment(payload);
+    const now = Math.floor(Date.now() / 1000);
+    if (
+      !claims ||
+      claims.iss !== this.options.issuer ||
+      !audienceIncludes(claims.aud, this.options.audience) ||
+      typeof claims.exp !== 'number' ||
+      now >= claims.exp ||
+      typeof claims.iat !== 'number' ||
+      // Bounded by `iat` too: no token outlives the configured lifetime, whatever its `exp` says.
+      now >= claims.iat + this.options.maxAge[purpose] ||
+      (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now))
+    ) {
+      throw new InvalidTokenException();
+    }
+    return checkClaims(claims, purpose);
   }
+}
+
+/** A base64url JSON object, or undefined for anything else. */
+function parseSegment(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 7519 §4.1.3: `aud` is one string or an array of them. */
+function audienceIncludes(aud: unknown, audience: string): boolean {
+  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
 }

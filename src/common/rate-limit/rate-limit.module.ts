@@ -1,9 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
+import type pg from 'pg';
 import type { AppConfig } from '../../config/environment.js';
+import { PG_POOL } from '../../database/pool.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
 /** Redis for counters only: never queue or retry a command for long, the Postgres fallback is right there. */
@@ -24,12 +24,12 @@ export function connectRedis(url: string): Redis {
   providers: [
     {
       provide: RateLimitStorage,
-      inject: [ConfigService, getDataSourceToken()],
-      useFactory: (config: AppConfig, dataSource: DataSource) => {
+      inject: [ConfigService, PG_POOL],
+      useFactory: (config: AppConfig, pool: pg.Pool) => {
         const redisUrl = config.get('REDIS_URL', { infer: true });
         const database = new URL(config.getOrThrow('DATABASE_URL', { infer: true })).pathname.slice(1);
         return new RateLimitStorage({
-          dataSource,
+          pool,
           redis: redisUrl ? connectRedis(redisUrl) : undefined,
           // Instances on the same database share limits (API.md, Operations); others on this Redis do not.
           redisKeyPrefix: `${database}:`,

@@ -10,7 +10,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
-import type { DataSource } from 'typeorm';
+import type pg from 'pg';
 
 /** The table of migration CreateRateLimits. */
 export const RATE_LIMIT_TABLE = 'rate_limits';
@@ -18,7 +18,7 @@ const CLEANUP_INTERVAL_MS = 5 * 60_000;
 
 export interface RateLimitStores {
   /** Postgres: the counters by default, and the fallback while Redis is down. */
-  dataSource: DataSource;
+  pool: pg.Pool;
   /** Set when REDIS_URL is: the counters live there. */
   redis?: Redis;
   /** Namespaces the Redis keys (several deployments may share one Redis). */
@@ -78,8 +78,8 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
       } satisfies Partial<IRateLimiterStoreOptions>;
       const postgres = new RateLimiterPostgres({
         ...common,
-        storeClient: this.stores.dataSource,
-        storeType: 'typeorm',
+        storeClient: this.stores.pool,
+        storeType: 'pool',
         tableName: RATE_LIMIT_TABLE,
         tableCreated: true,
         clearExpiredByTimeout: false,
@@ -115,7 +115,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
   }
 
   private async deleteExpired(): Promise<void> {
-    await this.stores.dataSource
+    await this.stores.pool
       .query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [Date.now() - 3_600_000])
       .catch(() => undefined);
   }
