@@ -261,8 +261,17 @@ describe('auth', () => {
     it('shows the profile without secrets', async () => {
       const { userId, email, accessToken } = await signUpAndLogIn(app);
       const res = await me(app, accessToken).expect(200);
-      expect(Object.keys(res.body).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'name', 'updatedAt']);
-      expect(res.body).toMatchObject({ id: userId, email, name: null, emailVerified: false });
+      expect(Object.keys(res.body).sort()).toEqual([
+        'createdAt',
+        'email',
+        'emailVerified',
+        'id',
+        'name',
+        'phoneNumber',
+        'smsNotifications',
+        'updatedAt',
+      ]);
+      expect(res.body).toMatchObject({ id: userId, email, name: null, emailVerified: false, phoneNumber: null, smsNotifications: false });
     });
 
     it.each([

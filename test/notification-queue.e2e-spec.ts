@@ -39,11 +39,17 @@ describe('the notification queue', () => {
   let queue: NotificationQueue;
   let db: pg.Client;
   const channel = new RecordingChannel();
+  const counted: string[] = [];
 
   beforeAll(async () => {
     app = await createApp(validateEnvironment({ ...process.env, QUEUE_POLL_INTERVAL_MS: '500' }));
     queue = app.get(NotificationQueue);
     queue.register(channel);
+    queue.observe({
+      messageQueued: (name) => counted.push(`queued ${name}`),
+      messageDelivered: (name) => counted.push(`delivered ${name}`),
+      messageFailed: (name) => counted.push(`failed ${name}`),
+    });
     await app.init();
     db = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
@@ -108,5 +114,46 @@ describe('the notification queue', () => {
     );
     expect(rows[0]).toMatchObject({ retry_count: 0, output: { error: 'refused' } });
     expect(channel.attempts.get('refused')).toBe(1);
+  });
+
+  it('counts what was queued (once committed), delivered and given up on, by channel', async () => {
+    counted.length = 0;
+    channel.failures['counted refusal'] = 'permanent';
+    await enqueueIn('ROLLBACK', 'counted rollback');
+    const delivered = await enqueueIn('COMMIT', 'counted delivery');
+    const refused = await enqueueIn('COMMIT', 'counted refusal');
+    await until(async () => (await stateOf(delivered)) === 'completed' && (await stateOf(refused)) === 'failed');
+    expect(counted.sort()).toEqual(['delivered test', 'failed test', 'queued test', 'queued test']);
+  });
+});
+
+describe('a backlog', () => {
+  let app: NestFastifyApplication;
+  const delivered = new Set<string>();
+  const channel: NotificationChannel<{ n: number }> = {
+    name: 'backlog',
+    deliver: async (payload) => {
+      delivered.add(String(payload.n));
+    },
+  };
+
+  beforeAll(async () => {
+    // A poll so slow that only bursting through full batches can drain the backlog in time.
+    app = await createApp(validateEnvironment({ ...process.env, QUEUE_POLL_INTERVAL_MS: '60000' }));
+    app.get(NotificationQueue).register(channel);
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('drains batch after batch without waiting a poll interval between full batches', async () => {
+    const queue = app.get(NotificationQueue);
+    // One transaction, so the workers get one wake-up (Postgres folds identical NOTIFYs) for 30 entries.
+    await app.get(Db).transaction(async (tx) => {
+      for (let n = 0; n < 30; n++) await queue.enqueue(tx, 'backlog', { n });
+    });
+    await until(() => delivered.size === 30, 20_000);
   });
 });

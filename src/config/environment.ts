@@ -9,6 +9,8 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
 import type { ConfigService } from '@nestjs/config';
@@ -20,6 +22,22 @@ const ToInt = () =>
   Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value,
   );
+
+/** Required only with SMS_PROVIDER=vonage; one message: missing, or not in the expected form. */
+function VonageSetting(pattern: RegExp, form: string): PropertyDecorator {
+  const required = ValidateIf((env: Environment) => env.SMS_PROVIDER === 'vonage');
+  const valid = ValidateBy({
+    name: 'vonageSetting',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && pattern.test(value),
+      defaultMessage: (args) => (args?.value === undefined ? 'is required when SMS_PROVIDER=vonage' : `must be ${form}`),
+    },
+  });
+  return (target, key) => {
+    required(target, key);
+    valid(target, key);
+  };
+}
 
 /** What an unset (or empty) variable means. */
 const DEFAULTS = {
@@ -41,6 +59,9 @@ const DEFAULTS = {
   MAIL_FROM: 'Todo API <no-reply@localhost>',
   EMAIL_VERIFY_TTL: '86400',
   PASSWORD_RESET_TTL: '1800',
+  QUEUE_RETRY_DELAY: '2',
+  SMS_PROVIDER: 'log',
+  VONAGE_API_URL: 'https://api.nexmo.com',
 } satisfies Partial<Record<keyof Environment, string>>;
 
 /** Every variable the service reads, declared once and validated at start-up (API.md, Configuration). */
@@ -155,6 +176,34 @@ export class Environment {
   @Max(86_400, { message: 'must be a whole number of seconds from 60 to 86400' })
   PASSWORD_RESET_TTL: number;
 
+  /**
+   * Seconds before a failed delivery's first retry (the first waits 1 to 2 times this, each later
+   * one twice as long, to a 5-minute cap). Tests shorten it; 2 keeps the first retry within 5 s.
+   */
+  @ToInt()
+  @IsInt({ message: 'must be a whole number of seconds from 1 to 60' })
+  @Min(1, { message: 'must be a whole number of seconds from 1 to 60' })
+  @Max(60, { message: 'must be a whole number of seconds from 1 to 60' })
+  QUEUE_RETRY_DELAY: number;
+
+  @IsIn(['log', 'vonage'], { message: 'must be log or vonage' })
+  SMS_PROVIDER: 'log' | 'vonage';
+
+  @VonageSetting(/^\S+$/, 'without spaces')
+  VONAGE_API_KEY?: string;
+
+  @VonageSetting(/^\S+$/, 'without spaces')
+  VONAGE_API_SECRET?: string;
+
+  /** Vonage takes an alphanumeric sender id (at most 11 characters) or a number (at most 15 digits). */
+  @VonageSetting(/^([A-Za-z0-9][A-Za-z0-9 ]{0,10}|\d{1,15})$/, 'a sender id of 1 to 11 letters, digits or spaces, or a number of at most 15 digits')
+  VONAGE_FROM?: string;
+
+  @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+    message: 'must be an http(s) URL without query or fragment, e.g. https://api.nexmo.com',
+  })
+  VONAGE_API_URL: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -201,6 +250,9 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const known = new Set<string>([
     ...Object.keys(DEFAULTS),
     'DATABASE_URL',
+    'VONAGE_API_KEY',
+    'VONAGE_API_SECRET',
+    'VONAGE_FROM',
     'REDIS_URL',
     'TRUST_PROXY',
     'CORS_ORIGINS',
@@ -223,6 +275,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   // Links are `${APP_URL}/path`: no trailing slash, whatever was given.
   env.APP_URL = (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  // The client appends `/v1/messages` itself.
+  env.VONAGE_API_URL = env.VONAGE_API_URL.replace(/\/+$/, '');
   return env;
 }
 

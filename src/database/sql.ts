@@ -4,6 +4,7 @@
 
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_FOREIGN_KEY_VIOLATION = '23503';
+export const PG_CHECK_VIOLATION = '23514';
 
 /** The SQLSTATE of a statement that failed (pg's DatabaseError carries it as `code`). */
 export function pgErrorCode(error: unknown): string | undefined {

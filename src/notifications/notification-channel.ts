@@ -17,3 +17,15 @@ export interface NotificationChannel<Payload extends object = object> {
 export class PermanentDeliveryFailure extends Error {
   override readonly name = 'PermanentDeliveryFailure';
 }
+
+/**
+ * Counts messages as they move, by channel (API.md, Operations: queued, delivered and failed
+ * messages). MetricsService is one; NotificationQueue.observe adds others (tests).
+ */
+export interface NotificationCounters {
+  /** Once the transaction that queued it has committed. */
+  messageQueued(channel: string): void;
+  messageDelivered(channel: string): void;
+  /** Given up on: refused for good, or its last retry failed. */
+  messageFailed(channel: string): void;
+}

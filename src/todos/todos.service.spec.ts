@@ -6,6 +6,7 @@ import { Db } from '../database/db.js';
 import type { Statement } from '../database/sql.js';
 import { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
+import { SmsChannel } from '../notifications/sms/sms.channel.js';
 import { TodosService } from './todos.service.js';
 import { TODOS } from './todos.sql.js';
 
@@ -34,12 +35,26 @@ function query(values: Partial<ListTodosQueryDto>): ListTodosQueryDto {
 
 describe('TodosService', () => {
   let service: TodosService;
-  let run: jest.Mock<(statement: Statement, params: unknown[]) => Promise<unknown[]>>;
+  let run: jest.Mock<(statement: Statement, params: unknown[], tx?: unknown) => Promise<unknown[]>>;
+  let enqueue: jest.Mock<(tx: unknown, sms: { to: string; text: string }) => Promise<string>>;
+  let transactions: number;
+  const TX = { afterCommit: () => undefined };
 
   beforeEach(async () => {
     run = jest.fn();
-    const db = { run, one: async (statement: Statement, params: unknown[]) => (await run(statement, params))[0] };
-    const moduleRef = await Test.createTestingModule({ providers: [TodosService, { provide: Db, useValue: db }] }).compile();
+    enqueue = jest.fn(async () => 'job-id');
+    transactions = 0;
+    const db = {
+      run,
+      one: async (statement: Statement, params: unknown[]) => (await run(statement, params))[0],
+      transaction: async (work: (tx: unknown) => Promise<unknown>) => {
+        transactions++;
+        return work(TX);
+      },
+    };
+    const moduleRef = await Test.createTestingModule({
+      providers: [TodosService, { provide: Db, useValue: db }, { provide: SmsChannel, useValue: { enqueue } }],
+    }).compile();
     service = moduleRef.get(TodosService);
   });
 
@@ -47,7 +62,29 @@ describe('TodosService', () => {
     it('stores the caller as owner with the defaults filled, and answers the stored todo', async () => {
       run.mockResolvedValueOnce([todo()]);
       await expect(service.create(USER, { title: 'Write tests' })).resolves.toEqual(todo());
-      expect(run).toHaveBeenCalledWith(TODOS.insert, [USER, 'Write tests', null, false, null]);
+      expect(run).toHaveBeenCalledWith(TODOS.insertUnlessSms, [USER, 'Write tests', null, false, null]);
+      expect(transactions).toBe(0);
+      expect(enqueue).not.toHaveBeenCalled();
+    });
+
+    it('queues the text in the same transaction as the insert when the user wants one', async () => {
+      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
+      await expect(service.create(USER, { title: 'Write tests' })).resolves.toEqual(todo());
+      expect(run).toHaveBeenLastCalledWith(TODOS.insertWithSms, [USER, 'Write tests', null, false, null], TX);
+      expect(enqueue).toHaveBeenCalledWith(TX, { to: '+14155550100', text: 'New todo: Write tests' });
+      expect(transactions).toBe(1);
+    });
+
+    it('queues nothing when the user opted out between the two statements', async () => {
+      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ ...todo(), smsTo: null }]);
+      await expect(service.create(USER, { title: 'Write tests' })).resolves.toEqual(todo());
+      expect(enqueue).not.toHaveBeenCalled();
+    });
+
+    it('fails the todo when its text cannot be queued (the transaction rolls both back)', async () => {
+      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
+      enqueue.mockRejectedValueOnce(new Error('queue down'));
+      await expect(service.create(USER, { title: 'Write tests' })).rejects.toThrow('queue down');
     });
 
     it('sends the due date to Postgres as the UTC instant the client meant', async () => {

@@ -2,26 +2,41 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import { Db } from '../database/db.js';
 import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode } from '../database/sql.js';
+import { SmsChannel } from '../notifications/sms/sms.channel.js';
+import { todoCreatedText } from '../notifications/sms/sms-text.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
-import { PATCHABLE_FIELDS, TODOS } from './todos.sql.js';
+import { type InsertParams, PATCHABLE_FIELDS, TODOS } from './todos.sql.js';
 
 @Injectable()
 export class TodosService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly sms: SmsChannel,
+  ) {}
 
+  /**
+   * API.md, Notifications: an opted-in user's text is queued in the transaction that inserts the
+   * todo, so there is never one without the other; a worker calls the provider later.
+   */
   async create(userId: string, dto: CreateTodoDto): Promise<TodoDto> {
+    const params: InsertParams = [
+      userId,
+      dto.title,
+      dto.description ?? null,
+      dto.completed ?? false,
+      toTimestamp(dto.dueAt),
+    ];
     try {
-      const [todo] = await this.db.run(TODOS.insert, [
-        userId,
-        dto.title,
-        dto.description ?? null,
-        dto.completed ?? false,
-        toTimestamp(dto.dueAt),
-      ]);
-      return todo;
+      const [todo] = await this.db.run(TODOS.insertUnlessSms, params);
+      if (todo) return todo;
+      return await this.db.transaction(async (tx) => {
+        const [{ smsTo, ...created }] = await this.db.run(TODOS.insertWithSms, params, tx);
+        if (smsTo) await this.sms.enqueue(tx, { to: smsTo, text: todoCreatedText(created.title) });
+        return created;
+      });
     } catch (error) {
       // The user was deleted after the guard let this token through: it no longer speaks for anyone.
       if (pgErrorCode(error) === PG_FOREIGN_KEY_VIOLATION) {

@@ -53,12 +53,31 @@ function update(fields: readonly PatchableField[]): Statement<TodoDto, UpdatePar
   return found;
 }
 
+export type InsertParams = [userId: string, title: string, description: string | null, completed: boolean, dueAt: string | null];
+
 /** Every statement on the `todos` table. Ownership is part of each: another user's todo matches no row. */
 export const TODOS = {
-  insert: statement<TodoDto, [userId: string, title: string, description: string | null, completed: boolean, dueAt: string | null]>(
-    'todos_insert',
-    `INSERT INTO todos (user_id, title, description, completed, due_at)
-      VALUES ($1, $2, $3, $4, $5::timestamptz) RETURNING ${TODO}`,
+  /**
+   * Most users get no text message, and for them creating a todo stays one statement: it inserts
+   * only if the user has not opted in (one snapshot reads both). No row back means the user wants a
+   * text (or is gone: insertWithSms then fails on the foreign key).
+   */
+  insertUnlessSms: statement<TodoDto, InsertParams>(
+    'todos_insert_unless_sms',
+    `WITH texted AS (SELECT 1 FROM users WHERE id = $1::uuid AND sms_notifications)
+      INSERT INTO todos (user_id, title, description, completed, due_at)
+      SELECT $1::uuid, $2::varchar, $3::varchar, $4::boolean, $5::timestamptz WHERE NOT EXISTS (SELECT 1 FROM texted)
+      RETURNING ${TODO}`,
+  ),
+  /** In the transaction that queues the text: the todo, and the number to text if the user (still) wants one. */
+  insertWithSms: statement<TodoDto & { smsTo: string | null }, InsertParams>(
+    'todos_insert_with_sms',
+    `WITH todo AS (
+        INSERT INTO todos (user_id, title, description, completed, due_at)
+        VALUES ($1, $2, $3, $4, $5::timestamptz) RETURNING user_id, ${TODO})
+      SELECT todo.id, todo.title, todo.description, todo.completed, todo."dueAt", todo."createdAt", todo."updatedAt",
+        users.phone_number AS "smsTo"
+      FROM todo LEFT JOIN users ON users.id = todo.user_id AND users.sms_notifications`,
   ),
   find: statement<TodoDto, [id: string, userId: string]>('todos_find', `SELECT ${TODO} FROM todos WHERE id = $1 AND user_id = $2`),
   update,

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import { Db } from '../database/db.js';
+import { PG_CHECK_VIOLATION, pgErrorCode } from '../database/sql.js';
 import type { UserProfileDto } from './dto/user-profile.dto.js';
 import type { UpdateProfileDto } from './dto/users.dto.js';
 import { USERS } from './users.sql.js';
@@ -15,8 +16,25 @@ export class UsersService {
   }
 
   async updateProfile(userId: string, dto: UpdateProfileDto): Promise<UserProfileDto> {
-    if (dto.name === undefined) return this.profile(userId);
-    return existing(await this.db.one(USERS.updateName, [userId, dto.name]));
+    const { name, phoneNumber, smsNotifications } = dto;
+    if (name === undefined && phoneNumber === undefined && smsNotifications === undefined) return this.profile(userId);
+    try {
+      return existing(
+        await this.db.one(USERS.updateProfile, [
+          userId,
+          name !== undefined,
+          name ?? null,
+          phoneNumber !== undefined,
+          phoneNumber ?? null,
+          smsNotifications ?? null,
+        ]),
+      );
+    } catch (error) {
+      if (pgErrorCode(error) === PG_CHECK_VIOLATION && (error as { constraint?: string }).constraint === 'users_sms_needs_phone') {
+        throw new BadRequestException('smsNotifications can be true only while a phoneNumber is set');
+      }
+      throw error;
+    }
   }
 }
 

@@ -3,7 +3,11 @@ import type { SignupResponseDto, UserProfileDto } from './dto/user-profile.dto.j
 
 // Rows come back in the response's shape, timestamps already ISO-8601 UTC.
 const PROFILE = `id, email, name, email_verified_at IS NOT NULL AS "emailVerified",
+  phone_number AS "phoneNumber", sms_notifications AS "smsNotifications",
   ${isoUtc('created_at')} AS "createdAt", ${isoUtc('updated_at')} AS "updatedAt"`;
+
+/** The new phone number: $5 when the request gives one ($4), else the stored one. */
+const NEW_PHONE = 'CASE WHEN $4::boolean THEN $5::varchar ELSE phone_number END';
 
 export interface UserCredentialsRow {
   id: string;
@@ -17,9 +21,23 @@ export interface UserCredentialsRow {
  */
 export const USERS = {
   profile: statement<UserProfileDto, [id: string]>('user_profile', `SELECT ${PROFILE} FROM users WHERE id = $1`),
-  updateName: statement<UserProfileDto, [id: string, name: string | null]>(
-    'user_update_name',
-    `UPDATE users SET name = $2, updated_at = now() WHERE id = $1 RETURNING ${PROFILE}`,
+  /**
+   * PATCH /users/me in one statement, so the rule holds whatever runs at once: removing the number
+   * turns text messages off, unless the same request asks to keep them on, which (like opting in
+   * without a number) the users_sms_needs_phone check refuses. `set*` says whether the field was given.
+   */
+  updateProfile: statement<
+    UserProfileDto,
+    [id: string, setName: boolean, name: string | null, setPhone: boolean, phoneNumber: string | null, smsNotifications: boolean | null]
+  >(
+    'user_update_profile',
+    `UPDATE users SET
+        name = CASE WHEN $2::boolean THEN $3::varchar ELSE name END,
+        phone_number = ${NEW_PHONE},
+        sms_notifications = CASE WHEN ${NEW_PHONE} IS NULL AND $6::boolean IS NOT TRUE THEN false
+                                 ELSE COALESCE($6::boolean, sms_notifications) END,
+        updated_at = now()
+      WHERE id = $1 RETURNING ${PROFILE}`,
   ),
 
   /** The unique index on the normalised email decides races: exactly one concurrent insert wins. */

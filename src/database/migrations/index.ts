@@ -3,6 +3,7 @@ import { CreateTodos1795300100000 } from './1795300100000-CreateTodos.js';
 import { CreateRateLimits1795300200000 } from './1795300200000-CreateRateLimits.js';
 import { SessionPreviousRefreshJti1795300500000 } from './1795300500000-SessionPreviousRefreshJti.js';
 import { CreateLinkTokens1795310000000 } from './1795310000000-CreateLinkTokens.js';
+import { AddUserSmsSettings1795320000000 } from './1795320000000-AddUserSmsSettings.js';
 
 /** In order. Listed rather than globbed so the app, the CLI and the tests load exactly these. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   CreateRateLimits1795300200000,
   SessionPreviousRefreshJti1795300500000,
   CreateLinkTokens1795310000000,
+  AddUserSmsSettings1795320000000,
 ];

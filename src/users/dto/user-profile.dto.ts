@@ -10,10 +10,19 @@ export class UserProfileDto {
   name: string | null;
   @ApiProperty({ example: false, description: 'Whether a verification link mailed to `email` has been used.' })
   emailVerified: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'E.164: `+` and 8 to 15 digits.',
+    example: '+14155550100',
+  })
+  phoneNumber: string | null;
+  @ApiProperty({ description: 'A text message for every new todo; true only while phoneNumber is set.', example: false })
+  smsNotifications: boolean;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 }
 
-export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt', 'emailVerified'] as const) {}
+export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt', 'emailVerified', 'phoneNumber', 'smsNotifications'] as const) {}

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, ValidateIf } from 'class-validator';
+import { IsBoolean, IsOptional, Matches, ValidateIf } from 'class-validator';
+import { E164 } from '../../notifications/sms/phone-number.js';
 import { IsStorableText } from '../../common/validators.js';
 
 export class UpdateProfileDto {
@@ -8,4 +9,27 @@ export class UpdateProfileDto {
   @ValidateIf((_, value) => value !== null)
   @IsStorableText(1, 100)
   name?: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    required: false,
+    pattern: E164.source,
+    example: '+14155550100',
+    description: 'E.164: `+` and 8 to 15 digits. null removes it, which also turns smsNotifications off.',
+  })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @Matches(E164, { message: 'phoneNumber must be an E.164 number: + and 8 to 15 digits, e.g. +14155550100' })
+  phoneNumber?: string | null;
+
+  // Present means a boolean: null is refused rather than read as "leave it".
+  @ApiProperty({
+    required: false,
+    example: true,
+    description: 'A text message for every new todo. true needs a phoneNumber (set before or in the same request).',
+  })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsBoolean()
+  smsNotifications?: boolean;
 }

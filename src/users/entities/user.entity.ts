@@ -1,5 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
+@Check('users_phone_number_e164', `phone_number ~ '^\\+[1-9][0-9]{7,14}$'`)
+@Check('users_sms_needs_phone', 'NOT sms_notifications OR phone_number IS NOT NULL')
 @Check('users_email_normalised', 'email = lower(btrim(email))')
 @Entity({ name: 'users' })
 export class User {
@@ -24,6 +26,14 @@ export class User {
   /** Set when a verification link sent to `email` is used; null until then. */
   @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
   emailVerifiedAt: Date | null;
+
+  /** E.164 (`+14155550100`) or null. */
+  @Column({ name: 'phone_number', type: 'varchar', length: 16, nullable: true })
+  phoneNumber: string | null;
+
+  /** A text message per new todo; true only while phoneNumber is set. */
+  @Column({ name: 'sms_notifications', type: 'boolean', default: false })
+  smsNotifications: boolean;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
