@@ -13,6 +13,7 @@ import {
   ValidateIf,
   validateSync,
 } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
 import { existsSync } from 'node:fs';
 import { IsParsableBy, parseCorsOrigins, parseTrustProxy } from './operations.js';
@@ -38,6 +39,10 @@ function VonageSetting(pattern: RegExp, form: string): PropertyDecorator {
     valid(target, key);
   };
 }
+
+/** A whole number from `min` to `max`; every failure says `message` (e.g. "must be an integer from 1 to 65535"). */
+const IntegerIn = (min: number, max: number, message: string) =>
+  applyDecorators(ToInt(), IsInt({ message }), Min(min, { message }), Max(max, { message }));
 
 /** What an unset (or empty) variable means. */
 const DEFAULTS = {
@@ -69,10 +74,7 @@ export class Environment {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test';
 
-  @ToInt()
-  @IsInt({ message: 'must be an integer from 1 to 65535' })
-  @Min(1, { message: 'must be an integer from 1 to 65535' })
-  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  @IntegerIn(1, 65535, 'must be an integer from 1 to 65535')
   PORT: number;
 
   @IsOptional()
@@ -81,26 +83,17 @@ export class Environment {
   })
   DATABASE_URL?: string;
 
-  @ToInt()
-  @IsInt({ message: 'must be an integer from 1 to 65535' })
-  @Min(1, { message: 'must be an integer from 1 to 65535' })
-  @Max(65535, { message: 'must be an integer from 1 to 65535' })
+  @IntegerIn(1, 65535, 'must be an integer from 1 to 65535')
   EMBEDDED_PG_PORT: number;
 
   @IsString()
   @IsNotEmpty()
   KEYS_DIR: string;
 
-  @ToInt()
-  @IsInt({ message: 'must be a whole number of seconds from 60 to 86400' })
-  @Min(60, { message: 'must be a whole number of seconds from 60 to 86400' })
-  @Max(86_400, { message: 'must be a whole number of seconds from 60 to 86400' })
+  @IntegerIn(60, 86_400, 'must be a whole number of seconds from 60 to 86400')
   JWT_ACCESS_TTL: number;
 
-  @ToInt()
-  @IsInt({ message: 'must be a whole number of seconds from 300 to 31536000' })
-  @Min(300, { message: 'must be a whole number of seconds from 300 to 31536000' })
-  @Max(31_536_000, { message: 'must be a whole number of seconds from 300 to 31536000' })
+  @IntegerIn(300, 31_536_000, 'must be a whole number of seconds from 300 to 31536000')
   JWT_REFRESH_TTL: number;
 
   @IsString()
@@ -113,20 +106,13 @@ export class Environment {
   @MaxLength(200)
   JWT_AUDIENCE: string;
 
-  @ToInt()
-  @IsInt({ message: 'must be an integer from 4 to 16' })
-  @Min(4, { message: 'must be an integer from 4 to 16' })
-  @Max(16, { message: 'must be an integer from 4 to 16' })
+  @IntegerIn(4, 16, 'must be an integer from 4 to 16')
   BCRYPT_ROUNDS: number;
 
-  @ToInt()
-  @IsInt({ message: 'must be a positive integer' })
-  @Min(1, { message: 'must be a positive integer' })
+  @IntegerIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer')
   AUTH_RATE_LIMIT: number;
 
-  @ToInt()
-  @IsInt({ message: 'must be a positive whole number of seconds' })
-  @Min(1, { message: 'must be a positive whole number of seconds' })
+  @IntegerIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive whole number of seconds')
   AUTH_RATE_TTL: number;
 
   /** The format new tokens are issued in; every format whose keys are present is verified. */
@@ -134,17 +120,11 @@ export class Environment {
   TOKEN_FORMAT: 'jwt' | 'paseto';
 
   /** Seconds during which a session's most recently spent refresh token may be presented again. */
-  @ToInt()
-  @IsInt({ message: 'must be a whole number of seconds from 0 to 60' })
-  @Min(0, { message: 'must be a whole number of seconds from 0 to 60' })
-  @Max(60, { message: 'must be a whole number of seconds from 0 to 60' })
+  @IntegerIn(0, 60, 'must be a whole number of seconds from 0 to 60')
   REFRESH_REUSE_GRACE: number;
 
   /** How often an idle worker looks for due messages (retries); new ones wake it through NOTIFY. */
-  @ToInt()
-  @IsInt({ message: 'must be a whole number of milliseconds from 500 to 60000' })
-  @Min(500, { message: 'must be a whole number of milliseconds from 500 to 60000' })
-  @Max(60_000, { message: 'must be a whole number of milliseconds from 500 to 60000' })
+  @IntegerIn(500, 60_000, 'must be a whole number of milliseconds from 500 to 60000')
   QUEUE_POLL_INTERVAL_MS: number;
 
   /** Public base URL of links in mail; unset, `http://localhost:${PORT}`. */
@@ -164,26 +144,17 @@ export class Environment {
   @MaxLength(320)
   MAIL_FROM: string;
 
-  @ToInt()
-  @IsInt({ message: 'must be a whole number of seconds from 60 to 2592000' })
-  @Min(60, { message: 'must be a whole number of seconds from 60 to 2592000' })
-  @Max(2_592_000, { message: 'must be a whole number of seconds from 60 to 2592000' })
+  @IntegerIn(60, 2_592_000, 'must be a whole number of seconds from 60 to 2592000')
   EMAIL_VERIFY_TTL: number;
 
-  @ToInt()
-  @IsInt({ message: 'must be a whole number of seconds from 60 to 86400' })
-  @Min(60, { message: 'must be a whole number of seconds from 60 to 86400' })
-  @Max(86_400, { message: 'must be a whole number of seconds from 60 to 86400' })
+  @IntegerIn(60, 86_400, 'must be a whole number of seconds from 60 to 86400')
   PASSWORD_RESET_TTL: number;
 
   /**
    * Seconds before a failed delivery's first retry (the first waits 1 to 2 times this, each later
    * one twice as long, to a 5-minute cap). Tests shorten it; 2 keeps the first retry within 5 s.
    */
-  @ToInt()
-  @IsInt({ message: 'must be a whole number of seconds from 1 to 60' })
-  @Min(1, { message: 'must be a whole number of seconds from 1 to 60' })
-  @Max(60, { message: 'must be a whole number of seconds from 1 to 60' })
+  @IntegerIn(1, 60, 'must be a whole number of seconds from 1 to 60')
   QUEUE_RETRY_DELAY: number;
 
   @IsIn(['log', 'vonage'], { message: 'must be log or vonage' })
@@ -231,10 +202,7 @@ export class Environment {
    * here first. Unset: 5 in production, 0 elsewhere (`nest start --watch` restarts with SIGTERM).
    */
   @IsOptional()
-  @ToInt()
-  @IsInt({ message: 'must be a whole number of seconds from 0 to 60' })
-  @Min(0, { message: 'must be a whole number of seconds from 0 to 60' })
-  @Max(60, { message: 'must be a whole number of seconds from 0 to 60' })
+  @IntegerIn(0, 60, 'must be a whole number of seconds from 0 to 60')
   SHUTDOWN_DELAY?: number;
 }
 
