@@ -15,6 +15,19 @@ const BINDING = (purpose: string, user: string) =>
  */
 const PURGE = `purged AS (DELETE FROM link_tokens WHERE user_id IN (SELECT id FROM target) AND (used_at IS NOT NULL OR expires_at <= now()))`;
 
+/**
+ * Inserts a link of `purpose` (token hash $2, lifetime $3 seconds) for the user `where` selects,
+ * purging that user's dead links on the way; returns the address to mail it to, or no row.
+ */
+const issue = (purpose: LinkPurpose, where: string) =>
+  `WITH target AS (SELECT id, email, token_hash FROM users WHERE ${where}),
+        ${PURGE},
+        issued AS (INSERT INTO link_tokens (token_hash, user_id, purpose, bound_to, expires_at)
+                   SELECT $2, id, '${purpose}', ${BINDING(`'${purpose}'`, 'target')}, now() + make_interval(secs => $3)
+                     FROM target
+                   RETURNING user_id)
+   SELECT target.email FROM target JOIN issued ON issued.user_id = target.id`;
+
 /** Every statement on the `link_tokens` table. */
 export const LINK_TOKENS = {
   /**
@@ -23,25 +36,13 @@ export const LINK_TOKENS = {
    */
   issueVerification: statement<{ email: string }, [userId: string, tokenHash: string, ttlSeconds: number]>(
     'link_tokens_issue_verification',
-    `WITH target AS (SELECT id, email, token_hash FROM users WHERE id = $1 AND email_verified_at IS NULL),
-          ${PURGE},
-          issued AS (INSERT INTO link_tokens (token_hash, user_id, purpose, bound_to, expires_at)
-                     SELECT $2, id, 'verify-email', ${BINDING(`'verify-email'`, 'target')}, now() + make_interval(secs => $3)
-                       FROM target
-                     RETURNING user_id)
-     SELECT target.email FROM target JOIN issued ON issued.user_id = target.id`,
+    issue('verify-email', 'id = $1 AND email_verified_at IS NULL'),
   ),
 
   /** Issues a reset link for the account with address $1, if there is one; returns its address. */
   issueReset: statement<{ email: string }, [email: string, tokenHash: string, ttlSeconds: number]>(
     'link_tokens_issue_reset',
-    `WITH target AS (SELECT id, email, token_hash FROM users WHERE email = $1),
-          ${PURGE},
-          issued AS (INSERT INTO link_tokens (token_hash, user_id, purpose, bound_to, expires_at)
-                     SELECT $2, id, 'password-reset', ${BINDING(`'password-reset'`, 'target')}, now() + make_interval(secs => $3)
-                       FROM target
-                     RETURNING user_id)
-     SELECT target.email FROM target JOIN issued ON issued.user_id = target.id`,
+    issue('password-reset', 'email = $1'),
   ),
 
   /** The token is a live link of `purpose`: a cheap look before the slow work a reset does first. */
