@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { generateMissingKeys } from '../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase, freePort } from '../test/support/database.js';
 import { FakeVonage } from '../test/support/fake-vonage.js';
+import { startProdNodeFlags } from './start-prod.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.SMS_BENCH_DURATION ?? 10);
@@ -73,7 +74,7 @@ async function main() {
     const port = await freePort();
     const logFile = join(tmpdir(), `sms-bench-${port}.log`);
     const logFd = openSync(logFile, 'a');
-    child = spawn(process.execPath, ['--max-old-space-size=192', 'dist/main.js'], {
+    child = spawn(process.execPath, [...startProdNodeFlags(), 'dist/main.js'], {
       cwd: ROOT,
       stdio: ['ignore', logFd, logFd],
       env: {

@@ -5,8 +5,8 @@
 import pg from 'pg';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { freePort } from '../../test/support/database.js';
+import { startProdNodeFlags } from '../start-prod.js';
 import { BCRYPT_ROUNDS, ROOT, SERVER_NODE_ARGS, sleep, TOKEN_FORMAT } from './config.js';
 import { onCpu } from './pinning.js';
 
@@ -14,14 +14,6 @@ export interface Server {
   child: ChildProcess;
   baseUrl: string;
   logFile: string;
-}
-
-/** The node flags of package.json's `start:prod` (`node <flags> dist/main.js`). */
-function startProdNodeFlags(): string[] {
-  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
-  const words = script.trim().split(/\s+/);
-  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js') throw new Error(`start:prod is not "node <flags> dist/main.js": ${script}`);
-  return words.slice(1, -1);
 }
 
 /**
