@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type FastifyBaseLogger, LogController } from 'fastify';
 import { AppModule } from './app.module.js';
 import { configureHttp } from './common/http.js';
-import { createLogger, PinoNestLogger } from './common/logger.js';
+import { createLogger, logDestination, PinoNestLogger } from './common/logger.js';
 import { setupSwagger } from './common/swagger.js';
 import type { Environment } from './config/environment.js';
 import { fastifyTrustProxy } from './config/operations.js';
@@ -18,7 +18,8 @@ export const BODY_LIMIT_BYTES = 100 * 1024;
  * e2e tests drive it, so both see the same plugins, pipes, guards and error shapes.
  */
 export async function createApp(env: Environment): Promise<NestFastifyApplication> {
-  const logger = createLogger(env);
+  const destination = logDestination();
+  const logger = createLogger(env, destination);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // Fastify's two lines per request are replaced by the one line of common/http.ts.
@@ -34,7 +35,7 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     trustProxy: fastifyTrustProxy(env.TRUST_PROXY),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
-    logger: new PinoNestLogger(logger),
+    logger: new PinoNestLogger(logger, destination),
     bufferLogs: false,
     // Throw instead of exiting, so main.ts prints one clear line and tests see the error.
     abortOnError: false,

@@ -154,6 +154,27 @@ describe('several instances', () => {
     });
   });
 
+  describe('the request log (written in blocks)', () => {
+    const linesFor = (instance: Instance, route: string) => instance.logs.filter((l) => l.msg === 'request' && l.route === route);
+
+    it('writes a quiet server\'s lines within the flush interval, one per request', async () => {
+      const [instance] = await start(1);
+      for (let i = 0; i < 3; i++) expect((await fetch(`${instance.url}/health/live`)).status).toBe(200);
+      // Three lines are far below the block size: only the periodic flush (500 ms) writes them.
+      for (let i = 0; i < 40 && linesFor(instance, '/health/live').length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(linesFor(instance, '/health/live')).toEqual(Array(3).fill(expect.objectContaining({ method: 'GET', status: 200 })));
+      await stop([instance]);
+    });
+
+    it('loses no line when the process stops', async () => {
+      const [instance] = await start(1);
+      for (let i = 0; i < 2; i++) expect((await fetch(`${instance.url}/.well-known/jwks.json`)).status).toBe(200);
+      instance.signal('SIGTERM');
+      expect(await instance.exited).toBe(0);
+      expect(linesFor(instance, '/.well-known/jwks.json')).toHaveLength(2);
+    });
+  });
+
   describe('with REDIS_URL pointing at a Redis that is down', () => {
     let instance: Instance;
     beforeAll(async () => {

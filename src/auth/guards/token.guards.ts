@@ -16,12 +16,22 @@ function handle<T>(error: unknown, user: T | false): T {
 /** The global guard: every route needs a live access token unless it is marked @Public(). */
 @Injectable()
 export class AccessTokenGuard extends AuthGuard(ACCESS_STRATEGY) {
+  /** @Public() per controller and handler, read from the metadata once rather than on every request. */
+  private readonly publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
+
   constructor(private readonly reflector: Reflector) {
     super();
   }
 
   override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    const [handler, controller] = [context.getHandler(), context.getClass()];
+    let handlers = this.publicRoutes.get(controller);
+    if (!handlers) this.publicRoutes.set(controller, (handlers = new WeakMap()));
+    let isPublic = handlers.get(handler);
+    if (isPublic === undefined) {
+      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true;
+      handlers.set(handler, isPublic);
+    }
     return isPublic || super.canActivate(context);
   }
 
