@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
-import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +174,19 @@ describe('token makers', () => {
     it.each(refused)('refuses %s', async (_case, make) => {
       await expect(makers.jwt.verify(make(), 'access')).rejects.toThrow(InvalidTokenException);
       await expect(makers.jwt.verify(jwt.sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: 'RS256', keyid: keys.jwt!.access.kid }), 'access')).resolves.toMatchObject({ sub: USER });
+    });
+
+    // Headers this maker writes are matched as strings; any other is parsed. Both paths hold the same rules.
+    it('accepts a correctly signed token whose header is written differently (parsed, not matched), and refuses it under the wrong purpose', async () => {
+      const reordered = (purpose: 'access' | 'refresh', claims: object) => {
+        const input = `${b64({ kid: keys.jwt![purpose].kid, typ: 'JWT', alg: 'RS256' })}.${b64(claims)}`;
+        return `${input}.${createSign('sha256').update(input).sign(keys.jwt![purpose].privateKey).toString('base64url')}`;
+      };
+      await expect(makers.jwt.verify(reordered('access', access()), 'access')).resolves.toMatchObject({ sub: USER, typ: 'access' });
+      await expect(makers.jwt.verify(reordered('access', access()), 'refresh')).rejects.toThrow(InvalidTokenException);
+      const issued = await makers.jwt.create('access', { sub: USER, sid: SESSION, jti: JTI }, 900);
+      await expect(makers.jwt.verify(issued, 'access')).resolves.toMatchObject({ sub: USER });
+      await expect(makers.jwt.verify(issued, 'refresh')).rejects.toThrow(InvalidTokenException);
     });
   });
 
