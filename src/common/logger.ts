@@ -18,9 +18,9 @@ const REDACT = [
 ];
 
 /** Request lines gather up to this many bytes (about 25 lines) before one write. */
-export const LOG_BUFFER_BYTES = 4096;
+const LOG_BUFFER_BYTES = 4096;
 /** ... and are written at least this often when fewer have gathered. */
-export const LOG_FLUSH_INTERVAL_MS = 500;
+const LOG_FLUSH_INTERVAL_MS = 500;
 
 type Destination = ReturnType<typeof pino.destination>;
 let stdout: Destination | undefined;
