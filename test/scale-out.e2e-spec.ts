@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import pg from 'pg';
 import { migrations } from '../src/database/migrations/index.js';
@@ -157,21 +158,30 @@ describe('several instances', () => {
   describe('the request log (written in blocks)', () => {
     const linesFor = (instance: Instance, route: string) => instance.logs.filter((l) => l.msg === 'request' && l.route === route);
 
-    it('writes a quiet server\'s lines within the flush interval, one per request', async () => {
+    it('writes a quiet server\'s few lines without waiting for a full block, one per request', async () => {
       const [instance] = await start(1);
       for (let i = 0; i < 3; i++) expect((await fetch(`${instance.url}/health/live`)).status).toBe(200);
-      // Three lines are far below the block size: only the periodic flush (500 ms) writes them.
+      // Three lines are far below a block: only the periodic flush (500 ms) writes them.
       for (let i = 0; i < 40 && linesFor(instance, '/health/live').length < 3; i++) await new Promise((r) => setTimeout(r, 50));
       expect(linesFor(instance, '/health/live')).toEqual(Array(3).fill(expect.objectContaining({ method: 'GET', status: 200 })));
       await stop([instance]);
     });
 
-    it('loses no line when the process stops', async () => {
-      const [instance] = await start(1);
-      for (let i = 0; i < 2; i++) expect((await fetch(`${instance.url}/.well-known/jwks.json`)).status).toBe(200);
-      instance.signal('SIGTERM');
-      expect(await instance.exited).toBe(0);
-      expect(linesFor(instance, '/.well-known/jwks.json')).toHaveLength(2);
+    // The logger alone in a process, so that nothing else flushes it first (the server's shutdown
+    // message would): only the exit hook can write these lines.
+    it.each([
+      ['process.exit()', 'process.exit(0)'],
+      ['an uncaught exception', "setImmediate(() => { throw new Error('boom'); })"],
+    ])('loses no gathered line when the process ends by %s', async (_how, ending) => {
+      const script = `
+        const { createLogger } = await import(${JSON.stringify(new URL('../dist/common/logger.js', import.meta.url).href)});
+        const logger = createLogger({ LOG_LEVEL: 'info' });
+        for (let n = 0; n < 3; n++) logger.info({ n }, 'request');
+        ${ending};`;
+      const { stdout } = await new Promise<{ stdout: string }>((resolveRun) =>
+        execFile(process.execPath, ['--input-type=module', '-e', script], (_error, out) => resolveRun({ stdout: out })),
+      );
+      expect(stdout.trim().split('\n').map((line) => (JSON.parse(line) as { n: number }).n)).toEqual([0, 1, 2]);
     });
   });
 

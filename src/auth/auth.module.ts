@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { RateLimitStorage } from '../common/rate-limit/rate-limit.storage.js';
 import type { Environment } from '../config/environment.js';
@@ -26,7 +25,6 @@ import { TokenService } from './tokens/token.service.js';
 @Module({
   imports: [
     MailModule,
-    PassportModule,
     ThrottlerModule.forRootAsync({
       inject: [ConfigService, RateLimitStorage],
       useFactory: (config: ConfigService<Environment, true>, storage: RateLimitStorage) => ({

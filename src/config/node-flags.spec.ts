@@ -1,10 +1,10 @@
+import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProdNodeFlags } from '../../scripts/start-prod.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-
 
 // The heap bound and the GC setting are measured choices (README, Performance): the container must
 // run the service exactly as `npm run start:prod` does, or it runs with a different memory profile.
@@ -21,7 +21,9 @@ describe('production node flags', () => {
 
   // V8 flags are not a stable interface: a Node line that dropped one would refuse to start the service.
   it('are accepted by this Node', () => {
-    const run = spawnSync(process.execPath, [...startProdNodeFlags(), '-e', 'process.exit(0)'], { encoding: 'utf8' });
+    // Without NODE_OPTIONS: whatever the caller set there is not under test.
+    const { NODE_OPTIONS: _, ...env } = process.env;
+    const run = spawnSync(process.execPath, [...startProdNodeFlags(), '-e', 'process.exit(0)'], { encoding: 'utf8', env });
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
   });
 });

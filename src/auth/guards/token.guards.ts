@@ -14,8 +14,10 @@ type Middleware = (request: unknown, reply: unknown, next: (error?: unknown) => 
  * middleware, built once per guard, the way an Express app mounts it, rather than once per request
  * as @nestjs/passport's AuthGuard does (a new middleware, options object and callback chain on
  * every request: ~2.5 KB of garbage per request on the hottest path). Stateless: no session, no
- * auth-info transformers; a failure reaches `next` as an error instead of passport ending the
- * response itself.
+ * auth-info transformers, and with `failWithError` a failure reaches `next` as an error instead of
+ * passport ending the response. (Our strategies never fail that way: `validate` returns a user or
+ * throws, and a throw reaches `next` as the error itself. A strategy that did fail would have passport
+ * set the reply's status first, which the exception filter then replaces.)
  *
  * Any failed check is the same 401: which one failed is never said. Infrastructure errors (the
  * database down) stay 5xx.

@@ -20,7 +20,7 @@ export class JwtMaker implements TokenMaker {
   /**
    * Per purpose, the header segment this maker writes under each of its keys, and that key: every
    * token it issued carries one of these exact strings, so its header needs no decoding or parsing
-   * (the same `alg`, `typ` and `kid` the parse would find). Any other header takes the full path.
+   * (RS256 and the `kid`, as the parse would find them). Any other header takes the full path.
    */
   private readonly issuedHeaders: Record<TokenPurpose, ReadonlyMap<string, KeyObject>>;
 
@@ -28,7 +28,8 @@ export class JwtMaker implements TokenMaker {
     private readonly rings: KeyRings,
     private readonly options: MakerOptions,
   ) {
-    const headers = (purpose: TokenPurpose) => new Map([...rings[purpose].verifying].map(([kid, key]) => [base64url(jwtHeader(kid)), key]));
+    const headers = (purpose: TokenPurpose) =>
+      new Map([...rings[purpose].verifying].map(([kid, key]) => [base64url(jwtHeader(kid)), key]));
     this.issuedHeaders = { access: headers('access'), refresh: headers('refresh') };
   }
 
