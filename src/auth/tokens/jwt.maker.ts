@@ -55,9 +55,10 @@ export class JwtMaker implements TokenMaker {
   /**
    * RFC 7515 compact serialisation, checked once in one pass: the header is one this maker writes
    * (or else parsed for `alg` and `kid` only), the signature is verified against the parsed
-   * KeyObject the `kid` names, and only then is the payload read. `alg` must be RS256 (RFC 8725 §3.1: the algorithm is ours, never the
-   * header's); `jku`, `jwk`, `x5u` are never followed. jsonwebtoken did the same with two parses
-   * and option merging per call, about 40 µs of every authenticated request.
+   * KeyObject the `kid` names, and only then is the payload read. `alg` must be RS256 (RFC 8725
+   * §3.1: the algorithm is ours, never the header's); `jku`, `jwk`, `x5u` are never followed.
+   * jsonwebtoken did the same with two parses and option merging per call, about 40 µs of every
+   * authenticated request.
    */
   async verify<P extends TokenPurpose>(token: string, purpose: P): Promise<TokenClaims<P>> {
     const [header, payload, signature, extra] = token.split('.');
