@@ -52,16 +52,22 @@ function layersOf(profile: Profile): { busy: number; byLayer: Map<string, number
     const fn = byId.get(id)!.callFrame.functionName;
     if (fn === '(idle)') continue;
     busy += time;
-    let layer = fn === '(garbage collector)' ? 'GC' : fn === '(program)' ? '(program)' : undefined;
-    const stack: ProfileNode['callFrame'][] = [];
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) stack.push(byId.get(at)!.callFrame);
-    for (const frame of stack) {
-      layer ??= LAYERS.find(([, test]) => test(frame.url, frame.functionName))?.[0];
-    }
-    layer ??= stack.some((frame) => /node:internal\/(modules|main)/.test(frame.url)) ? 'start-up (module loading)' : 'node HTTP/net/timers';
+    const layer = fn === '(garbage collector)' ? 'GC' : fn === '(program)' ? '(program)' : layerOnStack(id, byId, parent);
     byLayer.set(layer, (byLayer.get(layer) ?? 0) + time);
   }
   return { busy, byLayer };
+}
+
+/** The layer of the innermost frame from `id` outwards that has one; else node's own, or start-up. */
+function layerOnStack(id: number, byId: Map<number, ProfileNode>, parent: Map<number, number>): string {
+  let startUp = false;
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const { url, functionName } = byId.get(at)!.callFrame;
+    const layer = LAYERS.find(([, test]) => test(url, functionName));
+    if (layer) return layer[0];
+    startUp ||= /node:internal\/(modules|main)/.test(url);
+  }
+  return startUp ? 'start-up (module loading)' : 'node HTTP/net/timers';
 }
 
 const [file, requests] = process.argv.slice(2);

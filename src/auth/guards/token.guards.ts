@@ -2,7 +2,6 @@ import { type CanActivate, type ExecutionContext, HttpException, Injectable } fr
 import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
-import type { AuthUser } from '../decorators/current-user.decorator.js';
 import { IS_PUBLIC } from '../decorators/public.decorator.js';
 import { ACCESS_STRATEGY } from '../strategies/access-token.strategy.js';
 import { REFRESH_STRATEGY } from '../strategies/refresh-token.strategy.js';
@@ -31,7 +30,8 @@ abstract class PassportGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const http = context.switchToHttp();
-    const request = http.getRequest<{ user?: AuthUser }>();
+    // What the strategy's validate returned (an AuthUser, or the refresh claims): only its presence counts here.
+    const request = http.getRequest<{ user?: unknown }>();
     return new Promise((resolve, reject) => {
       this.authenticate(request, http.getResponse(), (error?: unknown) => {
         if (!error && request.user) return resolve(true);
