@@ -1,4 +1,3 @@
-import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type FastifyBaseLogger, LogController } from 'fastify';
@@ -33,6 +32,10 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
     return503OnClosing: true,
     // Unset: X-Forwarded-For is ignored, so a client cannot pick its own address (rate limits, sessions).
     trustProxy: fastifyTrustProxy(env.TRUST_PROXY),
+    // No Nest middleware here (guards, pipes and the hooks of common/http.ts do that work), so no
+    // @fastify/middie, whose hook would otherwise run on every request for nothing. Nest middleware
+    // added later needs this option gone: with it, Nest expects the app to register middie itself.
+    skipMiddie: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     logger: new PinoNestLogger(logger, destination),
@@ -45,7 +48,6 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
 
   if (env.CORS_ORIGINS) app.enableCors(corsOptions(env.CORS_ORIGINS));
   configureHttp(app.getHttpAdapter().getInstance(), app.get(MetricsService));
-  await app.register(fastifyCookie);
   setupSwagger(app);
   return app;
 }

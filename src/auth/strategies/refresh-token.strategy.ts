@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
 import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
-import { REFRESH_COOKIE } from '../refresh-cookie.js';
+import { refreshCookieOf } from '../refresh-cookie.js';
 import { type RefreshClaims, TokenService } from '../tokens/token.service.js';
 
 export const REFRESH_STRATEGY = 'refresh-token';
@@ -12,7 +12,7 @@ export const REFRESH_STRATEGY = 'refresh-token';
 function presented(request: FastifyRequest): string | undefined {
   const fromBody = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
   if (typeof fromBody === 'string' && fromBody !== '') return fromBody;
-  return request.cookies?.[REFRESH_COOKIE] || undefined;
+  return refreshCookieOf(request);
 }
 
 /** Verifies the token; spending it (rotation, grace, reuse, custom key) is AuthService.refresh's. */
