@@ -12,7 +12,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort, type ScratchDatabase } from '../../test/support/database.js';
 import { CEILING_COPY_DIR, CEILING_DIR, log, ROOT } from './config.js';
-import { onCpu } from './pinning.js';
+import { launch, type LaunchOptions } from './pinning.js';
 import type { Server } from './server.js';
 
 export interface CeilingServer extends Server {
@@ -62,10 +62,10 @@ export async function createEmptyDatabase(sibling: ScratchDatabase): Promise<Scr
 }
 
 /** Starts the ceiling with SEED=1 on an empty database and waits for its TOKEN line. */
-export async function startCeiling(script: string, databaseUrl: string, logFile: string, options: { cpu?: number } = {}): Promise<CeilingServer> {
+export async function startCeiling(script: string, databaseUrl: string, logFile: string, options: LaunchOptions = {}): Promise<CeilingServer> {
   const port = await freePort();
   const logFd = openSync(logFile, 'a');
-  const [command, args] = onCpu(options.cpu, process.execPath, [script]);
+  const [command, args] = launch(options, process.execPath, [script]);
   const child = spawn(command, args, {
     cwd: ROOT,
     // stdout carries the TOKEN line; it prints nothing else, so reading it costs nothing under load.
@@ -77,7 +77,8 @@ export async function startCeiling(script: string, databaseUrl: string, logFile:
 
   const token = await new Promise<string>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`the ceiling printed no TOKEN within 60 s; see ${logFile}`)), 60_000);
+    const startupSeconds = options.startupSeconds ?? 60;
+    const timer = setTimeout(() => fail(new Error(`the ceiling printed no TOKEN within ${startupSeconds} s; see ${logFile}`)), startupSeconds * 1000);
     const onExit = (code: number | null) => fail(new Error(`the ceiling exited with code ${code} during start-up; see ${logFile}`));
     function fail(error: Error) {
       clearTimeout(timer);

@@ -74,14 +74,14 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 /** The two routes as the bench's own request definitions, every connection with `token`. */
-function specsFor(token: string): Record<RouteName, RouteSpec> {
+export function specsFor(token: string): Record<RouteName, RouteSpec> {
   const only: Session = { email: '', password: '', accessToken: token, refreshToken: '', inFlight: false };
   const specs = routeSpecs([only]);
   return { 'GET /users/me': specs.me, 'GET /todos?limit=20': specs.listTodos };
 }
 
 /** Both servers answer both routes with 200, and both lists hold 20 todos: the same work. */
-async function checkSameWork(servers: Record<Side, { baseUrl: string; token: string }>): Promise<void> {
+export async function checkSameWork(servers: Record<Side, { baseUrl: string; token: string }>): Promise<void> {
   for (const side of SIDES) {
     const { baseUrl, token } = servers[side];
     const sizes: string[] = [];

@@ -48,9 +48,19 @@ export function choosePinning(): Pinning | { unpinned: string } {
   return { serverCpu: cpus[0], loadCpu: cpus[1], original };
 }
 
-/** Command and arguments that run `command args` on one CPU (or as they are, unpinned). */
-export function onCpu(cpu: number | undefined, command: string, args: string[]): [string, string[]] {
-  return cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
+/** How a server is started: on one CPU, and/or under another program (e.g. valgrind) that runs it. */
+export interface LaunchOptions {
+  cpu?: number;
+  /** A command line that runs the server, the server's own command appended (it must keep the pid). */
+  under?: string[];
+  /** How long start-up may take (default 60 s). */
+  startupSeconds?: number;
+}
+
+/** Command and arguments that run `command args` on one CPU (or as they are, unpinned), under `under` if given. */
+export function launch(options: LaunchOptions, command: string, args: string[]): [string, string[]] {
+  const line = [...(options.under ?? []), ...(options.cpu === undefined ? [] : ['taskset', '-c', String(options.cpu)]), command, ...args];
+  return [line[0], line.slice(1)];
 }
 
 /** Moves every thread of this process to `cpuList`. */

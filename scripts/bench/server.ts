@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { freePort } from '../../test/support/database.js';
 import { startProdNodeFlags } from '../start-prod.js';
 import { BCRYPT_ROUNDS, ROOT, SERVER_NODE_ARGS, sleep, TOKEN_FORMAT } from './config.js';
-import { onCpu } from './pinning.js';
+import { launch, type LaunchOptions } from './pinning.js';
 
 export interface Server {
   child: ChildProcess;
@@ -20,7 +20,7 @@ export interface Server {
  * dist/main.js exactly as `npm run start:prod` runs it, so the measured code is the shipped code;
  * with `cpu`, under `taskset -c <cpu>` (taskset execs node, so the pid is still the server's).
  */
-export async function startServer(databaseUrl: string, keysDir: string, logFile: string, options: { cpu?: number } = {}): Promise<Server> {
+export async function startServer(databaseUrl: string, keysDir: string, logFile: string, options: LaunchOptions = {}): Promise<Server> {
   const port = await freePort();
   // A file, not a pipe: nothing in this process has to drain the server's log while it is busy
   // generating load.
@@ -28,7 +28,7 @@ export async function startServer(databaseUrl: string, keysDir: string, logFile:
   // Exactly `npm run start:prod` (its node flags included, e.g. the heap size), without npm in
   // between so the pid is the server's. BENCH_NODE_ARGS adds flags, e.g. "--cpu-prof".
   const nodeArgs = [...startProdNodeFlags(), ...SERVER_NODE_ARGS];
-  const [command, args] = onCpu(options.cpu, process.execPath, [...nodeArgs, 'dist/main.js']);
+  const [command, args] = launch(options, process.execPath, [...nodeArgs, 'dist/main.js']);
   const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ['ignore', logFd, logFd],
@@ -50,7 +50,8 @@ export async function startServer(databaseUrl: string, keysDir: string, logFile:
   closeSync(logFd);
   const server = { child, baseUrl: `http://127.0.0.1:${port}`, logFile };
 
-  const deadline = Date.now() + 60_000;
+  const startupSeconds = options.startupSeconds ?? 60;
+  const deadline = Date.now() + startupSeconds * 1000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} during start-up; see ${logFile}`);
     try {
@@ -63,7 +64,7 @@ export async function startServer(databaseUrl: string, keysDir: string, logFile:
   }
   // Nothing would stop it otherwise: the caller only learns of the server through the return value.
   child.kill('SIGKILL');
-  throw new Error(`GET /health did not answer 200 within 60 s; see ${logFile}`);
+  throw new Error(`GET /health did not answer 200 within ${startupSeconds} s; see ${logFile}`);
 }
 
 export async function stopServer(child: ChildProcess): Promise<void> {
