@@ -18,7 +18,8 @@ export interface Server {
 
 /**
  * dist/main.js exactly as `npm run start:prod` runs it, so the measured code is the shipped code;
- * with `cpu`, under `taskset -c <cpu>` (taskset execs node, so the pid is still the server's).
+ * with `cpu`, under `taskset -c <cpu>` (taskset execs node, so the pid is still the server's); with
+ * `under`, run by that program (bench:instructions: valgrind, which keeps the pid too).
  */
 export async function startServer(databaseUrl: string, keysDir: string, logFile: string, options: LaunchOptions = {}): Promise<Server> {
   const port = await freePort();
