@@ -26,7 +26,7 @@ export const CEILING_DIR = process.env.BENCH_CEILING_DIR || join(ROOT, '..', 'sh
 /** Its server is copied here (git-ignored) so that `fastify` and `pg` resolve from this project's node_modules. */
 export const CEILING_COPY_DIR = join(ROOT, 'bench', '.ceiling');
 
-function intFromEnv(name: string, fallback: number): number {
+export function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

@@ -16,19 +16,18 @@
  * stops the service, ceiling.ts the ceiling, pinning.ts pins them; seed.ts creates the data; load.ts
  * drives the routes; compare.ts runs the comparison; report.ts prints the results.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generateMissingKeys } from '../../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
 import { compareWithCeiling } from './compare.js';
-import { BCRYPT_ROUNDS, COMPARE_CONCURRENCY, CONNECTIONS, log, QUICK, RESULTS_FILE, ROOT, ROUND_SECONDS, TODOS_PER_USER, TOKEN_FORMAT, USERS } from './config.js';
+import { BCRYPT_ROUNDS, COMPARE_CONCURRENCY, CONNECTIONS, log, QUICK, RESULTS_FILE, ROUND_SECONDS, TODOS_PER_USER, TOKEN_FORMAT, USERS } from './config.js';
 import { bcryptCompareRate, benchCounted, benchTimed, routeSpecs, startProbe, type RouteResult } from './load.js';
 import { buildReport, percentile, printCeilingReport, printReport, round1, round2, type Report } from './report.js';
 import { Resources } from './resources.js';
 import { repairSessions, seed } from './seed.js';
-import { peakRssMb, sessionTableReads, startServer, stopServer, type Server } from './server.js';
+import { buildService, peakRssMb, sessionTableReads, startServer, stopServer, type Server } from './server.js';
 
 interface ServiceMeasurements {
   report: Report;
@@ -118,9 +117,8 @@ async function main(): Promise<number> {
   }
 
   try {
-    log(`${QUICK ? 'quick mode: only the comparison with the ceiling; ' : ''}npm run build`);
-    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
+    if (QUICK) log('quick mode: only the comparison with the ceiling');
+    buildService();
     const keysDir = join(workDir, 'keys');
     await generateMissingKeys(keysDir, TOKEN_FORMAT);
 

@@ -21,17 +21,15 @@ import { generateMissingKeys } from '../../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
 import { createEmptyDatabase, prepareCeiling, startCeiling } from './ceiling.js';
 import { checkSameWork, specsFor } from './compare.js';
-import { CONNECTIONS, log, ROOT, TOKEN_FORMAT } from './config.js';
+import { CONNECTIONS, intFromEnv, log, TOKEN_FORMAT } from './config.js';
 import { runOnce, type RouteSpec } from './load.js';
 import { Resources } from './resources.js';
 import { seed } from './seed.js';
-import { startServer, stopServer } from './server.js';
+import { buildService, startServer, stopServer } from './server.js';
 
 function requestsFromEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < CONNECTIONS || value % CONNECTIONS !== 0) {
-    throw new Error(`${name} must be a multiple of ${CONNECTIONS} (one share per connection), got ${process.env[name]}`);
-  }
+  const value = intFromEnv(name, fallback);
+  if (value % CONNECTIONS !== 0) throw new Error(`${name} must be a multiple of ${CONNECTIONS} (one share per connection), got ${value}`);
   return value;
 }
 const WARMUP = requestsFromEnv('BENCH_INSTR_WARMUP', 20_000);
@@ -93,9 +91,7 @@ async function main(): Promise<number> {
     });
   }
   try {
-    log('npm run build');
-    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
+    buildService();
     const keysDir = join(workDir, 'keys');
     await generateMissingKeys(keysDir, TOKEN_FORMAT);
     const prepared = await prepareCeiling();

@@ -3,17 +3,24 @@
  * it used (peak memory, reads of the sessions table).
  */
 import pg from 'pg';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { freePort } from '../../test/support/database.js';
 import { startProdNodeFlags } from '../start-prod.js';
-import { BCRYPT_ROUNDS, ROOT, SERVER_NODE_ARGS, sleep, TOKEN_FORMAT } from './config.js';
+import { BCRYPT_ROUNDS, log, ROOT, SERVER_NODE_ARGS, sleep, TOKEN_FORMAT } from './config.js';
 import { launch, type LaunchOptions } from './pinning.js';
 
 export interface Server {
   child: ChildProcess;
   baseUrl: string;
   logFile: string;
+}
+
+/** `npm run build`: what the benches measure is dist/, built from the working tree. */
+export function buildService(): void {
+  log('npm run build');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
 }
 
 /**
