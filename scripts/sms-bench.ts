@@ -15,14 +15,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { generateMissingKeys } from '../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase, freePort } from '../test/support/database.js';
 import { FakeVonage } from '../test/support/fake-vonage.js';
+import { ROOT } from './root.js';
 import { startProdNodeFlags } from './start-prod.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.SMS_BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.SMS_BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.SMS_BENCH_CONNECTIONS ?? 10);

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+import { join } from 'node:path';
+import { ROOT } from './root.js';
 
 /**
  * The node flags of package.json's `start:prod` (`node <flags> dist/main.js`): the benches start

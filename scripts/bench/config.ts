@@ -8,11 +8,11 @@
  *
  * `--quick` runs only the side-by-side comparison with the ceiling, in short rounds.
  */
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { TOKEN_FORMATS, type TokenFormat } from '../../src/auth/tokens/key-files.js';
+import { ROOT } from '../root.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { ROOT };
 export const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
 
 const FLAGS = ['--quick'];
