@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createLogger } from './logger.js';
+import { createLogger, LogBlocks } from './logger.js';
 
 function capture() {
   const lines: string[] = [];
@@ -29,5 +29,50 @@ describe('createLogger', () => {
     logger.info('quiet');
     logger.warn('loud');
     expect(lines.map((line) => JSON.parse(line).msg)).toEqual(['loud']);
+  });
+});
+
+describe('LogBlocks', () => {
+  function blocks() {
+    const written: string[] = [];
+    return { written, out: new LogBlocks({ write: (block: string) => void written.push(block) }) };
+  }
+  const line = (n: number, size = 150) => `${String(n).padEnd(size - 1, '.')}\n`;
+
+  it('writes nothing until a block has gathered, then the lines in order in one write', () => {
+    const { written, out } = blocks();
+    for (let n = 0; n < 23; n++) out.write(line(n));
+    expect(written).toEqual([]);
+    out.write(line(23));
+    expect(written).toEqual([Array.from({ length: 24 }, (_, n) => line(n)).join('')]);
+  });
+
+  it('never writes a block over PIPE_BUF (4096 bytes) unless one line alone is longer, and loses nothing', () => {
+    const { written, out } = blocks();
+    const sent: string[] = [];
+    // Sizes that straddle the block boundary, multi-byte characters (counted in bytes), and one line over 4096 bytes.
+    const sizes = [100, 3000, 1200, 900, 2000, 5000, 300, 10, 4000, 96, 1, 3583];
+    sizes.forEach((size, n) => {
+      const text = n % 3 === 0 ? `${'€'.repeat(Math.ceil(size / 3))}\n` : line(n, size);
+      sent.push(text);
+      out.write(text);
+    });
+    out.flush();
+    expect(written.join('')).toBe(sent.join(''));
+    const overPipeBuf = (texts: string[]) => texts.filter((text) => Buffer.byteLength(text) > 4096);
+    expect(overPipeBuf(written)).toEqual(overPipeBuf(sent));
+    expect(overPipeBuf(sent)).toHaveLength(1);
+    expect(written.length).toBeGreaterThan(3);
+  });
+
+  it('flush writes what has gathered, and nothing when nothing has', () => {
+    const { written, out } = blocks();
+    out.flush();
+    expect(written).toEqual([]);
+    out.write('{"msg":"one"}\n');
+    out.write('{"msg":"two"}\n');
+    out.flush();
+    out.flush();
+    expect(written).toEqual(['{"msg":"one"}\n{"msg":"two"}\n']);
   });
 });
