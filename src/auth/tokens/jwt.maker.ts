@@ -33,8 +33,10 @@ export class JwtMaker implements TokenMaker {
     this.issuedHeaders = { access: headers('access'), refresh: headers('refresh') };
   }
 
+  /** Three segments (exactly two dots; counted, not split: this runs on every request) and not a PASETO. */
   recognises(token: string): boolean {
-    return token.split('.').length === 3 && !/^v\d+\./.test(token);
+    const second = token.indexOf('.', token.indexOf('.') + 1);
+    return second !== -1 && !token.includes('.', second + 1) && !/^v\d+\./.test(token);
   }
 
   /**

@@ -145,6 +145,16 @@ describe('token makers', () => {
   });
 
   describe('jwt maker only', () => {
+    it.each([
+      ['a.b.c', true],
+      ['..', true],
+      ['a.b', false],
+      ['a.b.c.d', false],
+      ['abc', false],
+      ['', false],
+      ['v4.public.payload', false],
+    ])('recognises %j as a JWT: %s', (token, expected) => expect(makers.jwt.recognises(token)).toBe(expected));
+
     const access = (): Claims => ({
       sub: USER, sid: SESSION, jti: JTI, typ: 'access', iss: 'todo-api', aud: 'todo-api', iat: nowSeconds(), exp: nowSeconds() + 900,
     });
