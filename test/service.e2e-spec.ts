@@ -22,7 +22,23 @@ describe('service', () => {
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['strict-transport-security']).toBeDefined();
-    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    // JSON answers: nothing to render, frame or load.
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(res.headers['x-frame-options']).toBe('DENY');
+  });
+
+  it('gives the Swagger UI the policy a page needs: its own scripts, inline styles, data: images', async () => {
+    const page = await request(app.getHttpServer()).get('/docs').expect(200).expect('content-type', /html/);
+    const policy = page.headers['content-security-policy'];
+    expect(policy).toContain("default-src 'self'");
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("style-src 'self' 'unsafe-inline'");
+    expect(policy).toContain("img-src 'self' data:");
+    expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+    // The page's scripts and styles are its own ('self', under /docs) and are there.
+    const assets = [...(page.text as string).matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((match) => new URL(match[1], 'http://api.test/docs').pathname);
+    expect(assets).toContain('/docs/swagger-ui-init.js');
+    for (const asset of assets) await request(app.getHttpServer()).get(asset).expect(200);
   });
 
   it('answers malformed JSON with a 400 in Nest’s error shape, no internals', async () => {

@@ -1,7 +1,8 @@
 import { BadRequestException } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DOCS_PATH } from './swagger.js';
 
 /** Deeper than any body of this API needs; far below what would exhaust the validator's recursion. */
 export const MAX_JSON_DEPTH = 32;
@@ -79,20 +80,38 @@ function registerRequestLog(fastify: FastifyInstance, observer?: RequestObserver
   });
 }
 
-/**
- * Security headers, computed once: helmet's middleware is run a single time against a recording
- * response, and every reply then gets the same header set through Fastify's own header path (no
- * per-request helmet run, no per-header validation in node's setHeader). @fastify/helmet rebuilds
- * the whole helmet configuration on every request, which measured ~4% of a cheap route's CPU.
- */
-function registerSecurityHeaders(fastify: FastifyInstance): void {
+/** helmet's headers for `options`, recorded once: its middleware run against a recording response. */
+function helmetHeaders(options: HelmetOptions): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader: (name: string, value: unknown) => (headers[name.toLowerCase()] = String(value)),
     removeHeader: (name: string) => delete headers[name.toLowerCase()],
     getHeader: (name: string) => headers[name.toLowerCase()],
   };
-  helmet({
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
+  return headers;
+}
+
+/** The Swagger UI and its document: the one place that serves a page rather than JSON. */
+const DOCS_PREFIX = `/${DOCS_PATH}`;
+
+/**
+ * Security headers, computed once: helmet's middleware is run a single time per policy, and every
+ * reply then gets its set through Fastify's own header path (no per-request helmet run, no
+ * per-header validation in node's setHeader). @fastify/helmet rebuilds the whole helmet
+ * configuration on every request, which measured ~4% of a cheap route's CPU.
+ *
+ * Two policies. The API answers JSON, which no browser should render, frame or let load anything:
+ * `default-src 'none'; frame-ancestors 'none'` and `X-Frame-Options: DENY` (OWASP's REST Security
+ * Cheat Sheet). The Swagger UI under /docs is a page: it needs its own scripts, inline styles and
+ * data: images.
+ */
+function registerSecurityHeaders(fastify: FastifyInstance): void {
+  const api = helmetHeaders({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    frameguard: { action: 'deny' },
+  });
+  const docs = helmetHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -102,9 +121,9 @@ function registerSecurityHeaders(fastify: FastifyInstance): void {
         scriptSrc: ["'self'"],
       },
     },
-  })({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
-  fastify.addHook('onRequest', function securityHeaders(_request: FastifyRequest, reply: FastifyReply, done: () => void) {
-    reply.headers(headers);
+  });
+  fastify.addHook('onRequest', function securityHeaders(request: FastifyRequest, reply: FastifyReply, done: () => void) {
+    reply.headers(request.url.startsWith(DOCS_PREFIX) ? docs : api);
     done();
   });
 }

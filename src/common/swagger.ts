@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
 export const BEARER = 'access-token';
+/** The Swagger UI's path (its assets are under it, the document at `/docs-json`). */
+export const DOCS_PATH = 'docs';
 
 /** The OpenAPI document served at /docs-json; scripts/openapi.ts writes the same one to docs/openapi.json. */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -18,5 +20,5 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
 }
 
 export function setupSwagger(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup(DOCS_PATH, app, createOpenApiDocument(app), { jsonDocumentUrl: `${DOCS_PATH}-json` });
 }
