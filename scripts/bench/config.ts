@@ -1,7 +1,7 @@
 /**
  * The benchmark's knobs. Environment: BENCH_BCRYPT_ROUNDS (default 12, the production cost),
  * BENCH_USERS (50), BENCH_DURATION (seconds per measured round, 10; 5 with --quick), BENCH_ROUNDS (3),
- * BENCH_WARMUP (seconds, 6), BENCH_NODE_ARGS (extra node flags for the service, never
+ * BENCH_WARMUP (seconds, 20), BENCH_NODE_ARGS (extra node flags for the service, never
  * the ceiling, e.g. --cpu-prof), BENCH_TOKEN_FORMAT (jwt or paseto: the service's TOKEN_FORMAT,
  * default jwt; run once per format; the ceiling always checks RS256 JWTs),
  * BENCH_CEILING_DIR (the speed ceiling, default ../shared/perf-limit).
@@ -41,11 +41,13 @@ export const CONNECTIONS = 50;
 export const ROUND_SECONDS = intFromEnv('BENCH_DURATION', QUICK ? 5 : 10);
 export const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 /**
- * Long enough for the steady state: from a cold start at 50 connections the service's req/s climbs
- * for ~5 s while V8 compiles its hot paths (measured 2,000 → 6,000 req/s on GET /users/me); the
- * ceiling, far less code, is warm after ~1 s. A shorter warm-up measures the compiler in round 1.
+ * Long enough for the steady state. From a cold start at 50 connections, pinned to one core, the
+ * service's GET /users/me climbs for ~15–20 s while V8 tiers its code up (5 s slices, 3 Dec:
+ * 2,093 → 3,582 → 4,213 → 4,698 req/s, then 4,450–5,500); the ceiling, far less code, is warm after
+ * ~1 s. With the earlier 6 s, round 1 measured the compiler: it was the lowest round of GET /users/me
+ * in four of five runs (0.54 against 0.70 and 1.02 in one).
  */
-export const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 6);
+export const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 20);
 export const TOKEN_FORMAT = (process.env.BENCH_TOKEN_FORMAT || 'jwt') as TokenFormat;
 if (!TOKEN_FORMATS.includes(TOKEN_FORMAT)) throw new Error(`BENCH_TOKEN_FORMAT must be ${TOKEN_FORMATS.join(' or ')}`);
 /** Extra node flags for the service (not the ceiling), after those of `start:prod`. */
