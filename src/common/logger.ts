@@ -31,8 +31,9 @@ const LOG_FLUSH_INTERVAL_MS = 500;
  * Gathers lines into blocks (LOG_BLOCK_BYTES, never over PIPE_BUF unless one line is) and hands each
  * block to `out` in one write. sonic-boom's own `minLength` gathers too, but it appends every line to
  * one growing string and takes `Buffer.byteLength` of that whole string on each write, flattening and
- * rescanning the pending block (~2 KB on average) for every line: ~2 % of a `GET /users/me`'s
- * instructions and as many bytes of garbage. Here each line is measured once and joined once.
+ * rescanning the pending block (~2 KB on average, and as much garbage) for every line: the request
+ * log hook went from 26.2k to 21.8k instructions (callgrind) when this replaced it. Here each line is
+ * measured once and joined once.
  */
 export class LogBlocks {
   private readonly lines: string[] = [];
