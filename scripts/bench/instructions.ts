@@ -140,7 +140,8 @@ async function main(): Promise<number> {
     };
     await checkSameWork(servers);
 
-    // One route after the other on each server, both servers at once: counts do not depend on timing.
+    // One route after the other on each server, both servers at once: main-thread counts hardly depend on
+    // timing (all-thread counts do, with when V8 compiles; see the top of this file).
     const counted = await Promise.all(
       (['service', 'ceiling'] as const).map(async (side) => {
         const specs = specsFor(servers[side].token);
