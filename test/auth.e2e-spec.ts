@@ -205,6 +205,8 @@ describe('auth', () => {
       expect(cookie).toMatch(/^refresh_token=;/);
       expect(cookie).toMatch(/Max-Age=0(;|$)/);
       expect(cookie).toMatch(/Path=\/auth/);
+      // Refused though this instance verified (and remembered) the token on the first request: the
+      // session is checked on every request.
       await me(app, pair.accessToken).expect(401);
       await refresh(app, pair.refreshToken).expect(401);
       await me(app, other.accessToken).expect(200);

@@ -16,8 +16,10 @@ describe('validateEnvironment', () => {
       AUTH_RATE_TTL: 60,
       TOKEN_FORMAT: 'jwt',
       REFRESH_REUSE_GRACE: 0,
+      ACCESS_TOKEN_CACHE_SIZE: 10000,
     });
     expect(env.DATABASE_URL).toBeUndefined();
+    expect(validateEnvironment({ ACCESS_TOKEN_CACHE_SIZE: '0' }).ACCESS_TOKEN_CACHE_SIZE).toBe(0);
   });
 
   it('accepts the operations variables in their documented forms', () => {
@@ -76,6 +78,9 @@ describe('validateEnvironment', () => {
     ['REFRESH_REUSE_GRACE', '61'],
     ['REFRESH_REUSE_GRACE', '-1'],
     ['REFRESH_REUSE_GRACE', '5s'],
+    ['ACCESS_TOKEN_CACHE_SIZE', '-1'],
+    ['ACCESS_TOKEN_CACHE_SIZE', '1e4'],
+    ['ACCESS_TOKEN_CACHE_SIZE', '1000001'],
     ['REDIS_URL', 'localhost:6379'],
     ['TRUST_PROXY', '10.0.0.0/33'],
     ['TRUST_PROXY', 'yes'],

@@ -51,6 +51,7 @@ const DEFAULTS = {
   EMBEDDED_PG_PORT: '54329',
   KEYS_DIR: './keys',
   JWT_ACCESS_TTL: '900',
+  ACCESS_TOKEN_CACHE_SIZE: '10000',
   JWT_REFRESH_TTL: '604800',
   JWT_ISSUER: 'todo-api',
   JWT_AUDIENCE: 'todo-api',
@@ -95,6 +96,13 @@ export class Environment {
 
   @IntegerIn(300, 31_536_000, 'must be a whole number of seconds from 300 to 31536000')
   JWT_REFRESH_TTL: number;
+
+  /**
+   * How many verified access tokens are remembered (tokens/verified-tokens.ts), so a token's
+   * signature is checked once per instance rather than on every request; 0 checks it every time.
+   */
+  @IntegerIn(0, 1_000_000, 'must be an integer from 0 to 1000000')
+  ACCESS_TOKEN_CACHE_SIZE: number;
 
   @IsString()
   @IsNotEmpty()

@@ -84,7 +84,7 @@ export class JwtMaker implements TokenMaker {
     ) {
       throw new InvalidTokenException();
     }
-    return checkClaims(claims, purpose);
+    return checkClaims(claims, purpose, Math.min(claims.exp, claims.iat + this.options.maxAge[purpose]) * 1000);
   }
 
   /** The verifying key a header names, for a header written by anything else: `alg` RS256 and a known `kid`. */

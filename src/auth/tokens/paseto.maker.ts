@@ -101,7 +101,9 @@ export class PasetoMaker implements TokenMaker {
     } catch {
       throw new InvalidTokenException();
     }
-    return checkClaims(claims, purpose);
+    // Verify required both, as RFC 3339 strings.
+    const { exp, iat } = claims as { exp: string; iat: string };
+    return checkClaims(claims, purpose, Math.min(Date.parse(exp), Date.parse(iat) + this.options.maxAge[purpose] * 1000));
   }
 
   private footerKid(token: string): string | undefined {

@@ -10,18 +10,21 @@ export interface AccessClaims {
   sid: string;
   jti: string;
   typ: 'access';
+  /**
+   * Not a claim: when this service stops accepting the token, in milliseconds since the epoch
+   * (its `exp`, or its `iat` plus the configured lifetime when that is sooner), whatever the format
+   * writes them as.
+   */
+  expiresAt: number;
 }
-export interface RefreshClaims {
-  sub: string;
-  sid: string;
-  jti: string;
+export interface RefreshClaims extends Omit<AccessClaims, 'typ'> {
   typ: 'refresh';
   /** The custom key (see customKey). */
   key: string;
 }
 export type TokenClaims<P extends TokenPurpose> = P extends 'access' ? AccessClaims : RefreshClaims;
-/** What a maker signs: everything but `typ`, which is the purpose. */
-export type TokenContent<P extends TokenPurpose> = Omit<TokenClaims<P>, 'typ'>;
+/** What a maker signs: everything but `typ`, which is the purpose, and `expiresAt`, which follows from the lifetime. */
+export type TokenContent<P extends TokenPurpose> = Omit<TokenClaims<P>, 'typ' | 'expiresAt'>;
 
 /**
  * Creates and verifies tokens of one format. Verification is complete: signature under a known
@@ -47,11 +50,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * The claims this service requires after the signature and registered claims passed, the same
  * for every format: the right `typ`, ids that are UUIDs (anything else never reaches a query),
- * and the custom key on refresh tokens.
+ * and the custom key on refresh tokens. `expiresAt` is the maker's reading of the token's lifetime
+ * (see AccessClaims).
  */
-export function checkClaims<P extends TokenPurpose>(payload: unknown, purpose: P): TokenClaims<P> {
+export function checkClaims<P extends TokenPurpose>(payload: unknown, purpose: P, expiresAt: number): TokenClaims<P> {
   const claims = (payload ?? {}) as Record<string, unknown>;
   if (
+    // A lifetime that did not parse would never end.
+    !Number.isFinite(expiresAt) ||
     claims.typ !== purpose ||
     [claims.sub, claims.sid, claims.jti].some((id) => typeof id !== 'string' || !UUID.test(id)) ||
     (purpose === 'refresh' && (typeof claims.key !== 'string' || claims.key === ''))
@@ -59,5 +65,5 @@ export function checkClaims<P extends TokenPurpose>(payload: unknown, purpose: P
     throw new InvalidTokenException();
   }
   const { sub, sid, jti, typ } = claims as unknown as RefreshClaims;
-  return (purpose === 'refresh' ? { sub, sid, jti, typ, key: claims.key } : { sub, sid, jti, typ }) as TokenClaims<P>;
+  return (purpose === 'refresh' ? { sub, sid, jti, typ, expiresAt, key: claims.key } : { sub, sid, jti, typ, expiresAt }) as TokenClaims<P>;
 }

@@ -102,11 +102,27 @@ describe('token makers', () => {
     const refresh = (over: Claims = {}): Claims => access({ typ: 'refresh', key: 'custom-key', exp: format().time(3600), ...over });
 
     it('creates tokens that it verifies, with the purpose as typ and the custom key on refresh tokens', async () => {
+      // Whole seconds: both formats write iat and exp to the second.
+      const issuedFrom = Math.floor(Date.now() / 1000) * 1000;
       const token = await maker().create('access', { sub: USER, sid: SESSION, jti: JTI }, 900);
-      await expect(maker().verify(token, 'access')).resolves.toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'access' });
       const refreshToken = await maker().create('refresh', { sub: USER, sid: SESSION, jti: JTI, key: 'k' }, 3600);
-      await expect(maker().verify(refreshToken, 'refresh')).resolves.toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'refresh', key: 'k' });
+      const issuedTo = Date.now();
+      const access = await maker().verify(token, 'access');
+      expect(access).toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'access', expiresAt: expect.any(Number) });
+      const refresh = await maker().verify(refreshToken, 'refresh');
+      expect(refresh).toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'refresh', key: 'k', expiresAt: expect.any(Number) });
+      // The lifetimes given, read back in milliseconds (refresh: 3600 s asked, within its 604800 s bound).
+      expect(access.expiresAt).toBeGreaterThanOrEqual(issuedFrom + 900_000);
+      expect(access.expiresAt).toBeLessThanOrEqual(issuedTo + 900_000);
+      expect(refresh.expiresAt - access.expiresAt).toBeGreaterThanOrEqual(2_700_000 - 1000);
+      expect(refresh.expiresAt - access.expiresAt).toBeLessThanOrEqual(2_700_000 + 1000);
       expect(maker().recognises(token)).toBe(true);
+    });
+
+    it('says a token expires at iat plus the lifetime when that comes before its exp', async () => {
+      const iat = format().time(0);
+      const verified = await maker().verify(await format().forge(access({ iat, exp: format().time(5000) })), 'access');
+      expect(verified.expiresAt).toBe((typeof iat === 'number' ? iat * 1000 : Date.parse(iat)) + 900_000);
     });
 
     it('accepts a well-formed token forged with the real key (the baseline every refusal deviates from)', async () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { ConfigService } from '@nestjs/config';
 import { createHmac, createPrivateKey } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
-import { validateEnvironment } from '../../config/environment.js';
+import { type Environment, validateEnvironment } from '../../config/environment.js';
 import { k4Pid, rotateKeys, type TokenFormat } from './key-files.js';
 import { KeyStore } from './key-store.js';
 import { makersFor } from './token-makers.providers.js';
@@ -19,9 +19,14 @@ const env = validateEnvironment({});
 const OPTIONS = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, maxAge: { access: env.JWT_ACCESS_TTL, refresh: env.JWT_REFRESH_TTL } };
 
 /** The service as the module wires it: issuing in `format`, verifying every format with keys. */
-async function serviceFor(keys: KeyStore, format: TokenFormat): Promise<TokenService> {
+async function serviceFor(keys: KeyStore, format: TokenFormat, cacheSize = env.ACCESS_TOKEN_CACHE_SIZE): Promise<TokenService> {
+  return (await wired(keys, format, cacheSize)).service;
+}
+async function wired(keys: KeyStore, format: TokenFormat, cacheSize: number) {
   const makers = await makersFor(keys, OPTIONS);
-  return new TokenService(makers.find((m) => m.format === format)!, makers, new ConfigService({ ...env, TOKEN_FORMAT: format }));
+  const maker = makers.find((m) => m.format === format)!;
+  const config = new ConfigService<Environment, true>({ ...env, TOKEN_FORMAT: format, ACCESS_TOKEN_CACHE_SIZE: cacheSize });
+  return { service: new TokenService(maker, makers, config), maker };
 }
 const kidOf = (token: string) =>
   token.startsWith('v4.')
@@ -167,6 +172,98 @@ describe('TokenService', () => {
       await rename(join(mixed, `tmp-${end}.pem`), join(mixed, `paseto-access-${end}.pem`));
     }
     await expect(KeyStore.load({ KEYS_DIR: mixed, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' })).rejects.toThrow(/access-private\.pem must be an RSA key/);
+  });
+});
+
+describe('TokenService: verified access tokens are remembered', () => {
+  let keys: KeyStore;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'token-spec-remembered-'));
+    keys = await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' });
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** The service with `size` remembered tokens, counting the full verifications its maker does. */
+  async function counted(size: number) {
+    const { service, maker } = await wired(keys, 'jwt', size);
+    const verifications = jest.spyOn(maker, 'verify');
+    const issue = async (jti = REFRESH_JTI) => service.issuePair(USER, SESSION, jti, 'd'.repeat(64));
+    return { service, verifications, issue };
+  }
+
+  it('verifies an access token once, answers from memory until the millisecond it expires, then refuses it', async () => {
+    const { service, verifications, issue } = await counted(10);
+    const { accessToken } = await issue();
+    const first = await service.verify(accessToken, 'access');
+    await expect(service.verify(accessToken, 'access')).resolves.toBe(first);
+    expect(verifications).toHaveBeenCalledTimes(1);
+    expect(Object.isFrozen(first)).toBe(true);
+
+    const now = jest.spyOn(Date, 'now').mockReturnValue(first.expiresAt - 1);
+    await expect(service.verify(accessToken, 'access')).resolves.toBe(first);
+    expect(verifications).toHaveBeenCalledTimes(1);
+    now.mockReturnValue(first.expiresAt);
+    await expect(service.verify(accessToken, 'access')).rejects.toThrow(InvalidTokenException);
+    expect(verifications).toHaveBeenCalledTimes(2);
+    // Forgotten: back at a time it was valid, it is verified in full again.
+    now.mockReturnValue(first.expiresAt - 1000);
+    await expect(service.verify(accessToken, 'access')).resolves.toEqual(first);
+    expect(verifications).toHaveBeenCalledTimes(3);
+  });
+
+  it('verifies any other text in full, even when it decodes to the remembered token: refused, while the original still passes', async () => {
+    const { service, verifications, issue } = await counted(10);
+    const { accessToken, refreshToken } = await issue();
+    await service.verify(accessToken, 'access');
+    const [header, payload, signature] = accessToken.split('.');
+    const flipped = (text: string, at: number) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const otherSubject = Buffer.from(JSON.stringify({ ...claims, sub: '33333333-3333-4333-8333-333333333333' })).toString('base64url');
+    for (const changed of [
+      `${header}.${payload}.${flipped(signature, 10)}`,
+      `${header}.${otherSubject}.${signature}`,
+      `${header}.${payload}.${signature}x`,
+      refreshToken,
+    ]) {
+      await expect(service.verify(changed, 'access')).rejects.toThrow(InvalidTokenException);
+    }
+    expect(verifications).toHaveBeenCalledTimes(5);
+    await expect(service.verify(accessToken, 'access')).resolves.toMatchObject({ sub: USER });
+    expect(verifications).toHaveBeenCalledTimes(5);
+  });
+
+  it('never remembers a refresh token, nor an access token presented as one', async () => {
+    const { service, verifications, issue } = await counted(10);
+    const { accessToken, refreshToken } = await issue();
+    await service.verify(refreshToken, 'refresh');
+    await service.verify(refreshToken, 'refresh');
+    expect(verifications).toHaveBeenCalledTimes(2);
+    await service.verify(accessToken, 'access');
+    await expect(service.verify(accessToken, 'refresh')).rejects.toThrow(InvalidTokenException);
+    expect(verifications).toHaveBeenCalledTimes(4);
+  });
+
+  it('keeps at most ACCESS_TOKEN_CACHE_SIZE tokens, dropping the least recently used; 0 keeps none', async () => {
+    const { service, verifications, issue } = await counted(2);
+    const [a, b, c] = await Promise.all([issue(REFRESH_JTI), issue(NEXT_JTI), issue('66666666-6666-4666-8666-666666666666')]);
+    for (const pair of [a, b, a, c]) await service.verify(pair.accessToken, 'access');
+    // b was the least recently used when c came.
+    expect(verifications).toHaveBeenCalledTimes(3);
+    await service.verify(a.accessToken, 'access');
+    await service.verify(c.accessToken, 'access');
+    expect(verifications).toHaveBeenCalledTimes(3);
+    await service.verify(b.accessToken, 'access');
+    expect(verifications).toHaveBeenCalledTimes(4);
+
+    const none = await counted(0);
+    const { accessToken } = await none.issue();
+    await none.service.verify(accessToken, 'access');
+    await none.service.verify(accessToken, 'access');
+    expect(none.verifications).toHaveBeenCalledTimes(2);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   type TokenMaker,
   type TokenPurpose,
 } from './token-maker.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export type { AccessClaims, RefreshClaims, TokenPurpose };
 
@@ -42,6 +43,7 @@ export function customKeyMatches(presented: string, userId: string, tokenHash: s
 export class TokenService {
   private readonly accessTtl: number;
   private readonly refreshTtl: number;
+  private readonly verifiedAccess: VerifiedTokens;
 
   constructor(
     @Inject(TOKEN_MAKER) private readonly maker: TokenMaker,
@@ -50,6 +52,7 @@ export class TokenService {
   ) {
     this.accessTtl = config.get('JWT_ACCESS_TTL', { infer: true });
     this.refreshTtl = config.get('JWT_REFRESH_TTL', { infer: true });
+    this.verifiedAccess = new VerifiedTokens(config.get('ACCESS_TOKEN_CACHE_SIZE', { infer: true }));
   }
 
   /** A new pair for session `sessionId`; `refreshJti` must be the one stored as the session's live token. */
@@ -63,9 +66,15 @@ export class TokenService {
 
   /**
    * The one verification path (the passport strategies call it): the maker of the token's format
-   * checks it completely. A format whose keys are absent is refused like any bad token.
+   * checks it completely. A format whose keys are absent is refused like any bad token. An access
+   * token is checked once per instance and then remembered until it expires (VerifiedTokens).
    */
-  async verify<P extends TokenPurpose>(token: string, purpose: P): Promise<TokenClaims<P>> {
+  verify<P extends TokenPurpose>(token: string, purpose: P): Promise<Readonly<TokenClaims<P>>> {
+    if (purpose === 'access') return this.verifiedAccess.claims(token, (t) => this.verifyNow(t, 'access')) as Promise<TokenClaims<P>>;
+    return this.verifyNow(token, purpose);
+  }
+
+  private async verifyNow<P extends TokenPurpose>(token: string, purpose: P): Promise<TokenClaims<P>> {
     const maker = this.verifiers.find((m) => m.recognises(token));
     if (!maker) throw new InvalidTokenException();
     return maker.verify(token, purpose);
