@@ -12,6 +12,11 @@
  * - the ratio of a route is the median over rounds of that round's service req/s ÷ ceiling req/s.
  * Beside it, each server's own CPU time per request (Linux /proc): it moves much less than req/s
  * when other processes take the core, so it tells a real gap from a noisy round.
+ *
+ * The service as configured by default remembers verified access tokens (ACCESS_TOKEN_CACHE_SIZE),
+ * so it checks the one token's signature once where the ceiling checks it on every request. A second
+ * service process on the same database, with ACCESS_TOKEN_CACHE_SIZE=0, runs in the same rounds
+ * ("cache off"): its ratio is the framework's cost alone, the same work as the ceiling's.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,7 +27,7 @@ import { CEILING_DIR, CONNECTIONS, log, ROUND_SECONDS, ROUNDS, TOKEN_FORMAT, WAR
 import { createEmptyDatabase, prepareCeiling, startCeiling } from './ceiling.js';
 import { describeRound, routeSpecs, runOnce, type RoundResult, type RouteSpec } from './load.js';
 import { choosePinning, pinThisProcess } from './pinning.js';
-import type { CeilingReport, CeilingRoute } from './report.js';
+import type { CeilingReport, CeilingRoute, SideVersusCeiling } from './report.js';
 import type { Resources } from './resources.js';
 import { seed, type Session } from './seed.js';
 import { startServer, stopServer, type Server } from './server.js';
@@ -31,7 +36,7 @@ const TARGETS = { 'GET /users/me': 0.75, 'GET /todos?limit=20': 0.8 } as const;
 /** The service's p99 may be at most this many times the ceiling's. */
 const P99_TARGET = 2;
 type RouteName = keyof typeof TARGETS;
-const SIDES = ['service', 'ceiling'] as const;
+const SIDES = ['service', 'uncached', 'ceiling'] as const;
 type Side = (typeof SIDES)[number];
 /** One measured run and the server's CPU milliseconds per answered request in it (null off Linux). */
 type Measured = RoundResult & { cpuMsPerRequest: number | null };
@@ -80,10 +85,9 @@ export function specsFor(token: string): Record<RouteName, RouteSpec> {
   return { 'GET /users/me': specs.me, 'GET /todos?limit=20': specs.listTodos };
 }
 
-/** Both servers answer both routes with 200, and both lists hold 20 todos: the same work. */
-export async function checkSameWork(servers: Record<Side, { baseUrl: string; token: string }>): Promise<void> {
-  for (const side of SIDES) {
-    const { baseUrl, token } = servers[side];
+/** Every server answers both routes with 200, and every list holds 20 todos: the same work. */
+export async function checkSameWork(servers: Record<string, { baseUrl: string; token: string }>): Promise<void> {
+  for (const [side, { baseUrl, token }] of Object.entries(servers)) {
     const sizes: string[] = [];
     for (const path of ['/users/me', '/todos?limit=20']) {
       const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -98,24 +102,33 @@ export async function checkSameWork(servers: Record<Side, { baseUrl: string; tok
   }
 }
 
-function routeReport(name: RouteName, rounds: Record<Side, Measured[]>): CeilingRoute {
-  const pairs = rounds.service.map((service, i) => ({ service, ceiling: rounds.ceiling[i] }));
-  const cpuPairs = pairs.filter((p) => p.service.cpuMsPerRequest && p.ceiling.cpuMsPerRequest);
-  const round4 = (n: number | null) => (n === null ? null : Math.round(n * 10_000) / 10_000);
+/** One side of the service against the ceiling: medians over the rounds, of the side and of the per-round ratios. */
+function versusCeiling(side: Measured[], ceiling: Measured[]): SideVersusCeiling {
+  const pairs = side.map((measured, i) => ({ side: measured, ceiling: ceiling[i] }));
+  const cpuPairs = pairs.filter((p) => p.side.cpuMsPerRequest && p.ceiling.cpuMsPerRequest);
   return {
-    service: { rps: round2(median(rounds.service.map((r) => r.rps))), p99: median(rounds.service.map((r) => r.p99)) },
-    ceiling: { rps: round2(median(rounds.ceiling.map((r) => r.rps))), p99: median(rounds.ceiling.map((r) => r.p99)) },
-    ratio: round3(median(pairs.map((p) => p.service.rps / p.ceiling.rps))),
-    target: TARGETS[name],
+    rps: round2(median(side.map((r) => r.rps))),
+    p99: median(side.map((r) => r.p99)),
+    ratio: round3(median(pairs.map((p) => p.side.rps / p.ceiling.rps))),
     // autocannon's latencies are whole milliseconds: a 0 ms p99 counts as 1.
-    p99Ratio: round3(median(pairs.map((p) => p.service.p99 / Math.max(p.ceiling.p99, 1)))),
-    p99Target: P99_TARGET,
+    p99Ratio: round3(median(pairs.map((p) => p.side.p99 / Math.max(p.ceiling.p99, 1)))),
     // Requests per CPU-second, service ÷ ceiling: what the req/s ratio would be on an otherwise idle core.
-    cpuRatio: cpuPairs.length === 0 ? null : round3(median(cpuPairs.map((p) => p.ceiling.cpuMsPerRequest! / p.service.cpuMsPerRequest!))),
-    rounds: pairs.map((p) => ({
-      service: { rps: round2(p.service.rps), p99: p.service.p99, cpuMsPerRequest: round4(p.service.cpuMsPerRequest) },
-      ceiling: { rps: round2(p.ceiling.rps), p99: p.ceiling.p99, cpuMsPerRequest: round4(p.ceiling.cpuMsPerRequest) },
-    })),
+    cpuRatio: cpuPairs.length === 0 ? null : round3(median(cpuPairs.map((p) => p.ceiling.cpuMsPerRequest! / p.side.cpuMsPerRequest!))),
+  };
+}
+
+function routeReport(name: RouteName, rounds: Record<Side, Measured[]>): CeilingRoute {
+  const round4 = (n: number | null) => (n === null ? null : Math.round(n * 10_000) / 10_000);
+  const row = (r: Measured) => ({ rps: round2(r.rps), p99: r.p99, cpuMsPerRequest: round4(r.cpuMsPerRequest) });
+  const { rps, p99, ...service } = versusCeiling(rounds.service, rounds.ceiling);
+  return {
+    service: { rps, p99 },
+    ceiling: { rps: round2(median(rounds.ceiling.map((r) => r.rps))), p99: median(rounds.ceiling.map((r) => r.p99)) },
+    ...service,
+    target: TARGETS[name],
+    p99Target: P99_TARGET,
+    uncached: versusCeiling(rounds.uncached, rounds.ceiling),
+    rounds: rounds.service.map((_, i) => ({ service: row(rounds.service[i]), uncached: row(rounds.uncached[i]), ceiling: row(rounds.ceiling[i]) })),
   };
 }
 
@@ -141,25 +154,29 @@ export async function compareWithCeiling(resources: Resources, workDir: string, 
   const dropCeilingDb = resources.hold(`database ${ceilingDb.name}`, () => dropScratchDatabase(ceilingDb));
   log(`comparison databases ${serviceDb.name} (service, migrated) and ${ceilingDb.name} (ceiling, empty) on ${serviceDb.source}`);
 
-  let service: Server | undefined;
-  const stopService = resources.hold('the compared service', async () => {
-    if (service) await stopServer(service.child);
+  const services: Server[] = [];
+  const stopServices = resources.hold('the compared services', async () => {
+    for (const started of services) await stopServer(started.child);
   });
-  service = await startServer(serviceDb.url, keysDir, join(workDir, 'service-compared.log'), { cpu });
+  const service = await startServer(serviceDb.url, keysDir, join(workDir, 'service-compared.log'), { cpu });
+  services.push(service);
+  const uncached = await startServer(serviceDb.url, keysDir, join(workDir, 'service-uncached.log'), { cpu, env: { ACCESS_TOKEN_CACHE_SIZE: '0' } });
+  services.push(uncached);
   const ceiling = await startCeiling(prepared.script, ceilingDb.url, join(workDir, 'ceiling.log'), { cpu });
   const stopCeiling = resources.hold('the ceiling', () => stopServer(ceiling.child));
-  log(`service pid ${service.child.pid} on ${service.baseUrl}, ceiling pid ${ceiling.child.pid} on ${ceiling.baseUrl}`);
+  log(`service pid ${service.child.pid} on ${service.baseUrl}, the same with ACCESS_TOKEN_CACHE_SIZE=0 pid ${uncached.child.pid} on ${uncached.baseUrl}, ceiling pid ${ceiling.child.pid} on ${ceiling.baseUrl}`);
 
-  // Like the ceiling's seed: one user, 20 todos with a title only.
+  // Like the ceiling's seed: one user, 20 todos with a title only; both services share the database and keys.
   const [session] = await seed(service.baseUrl, 1, (n) => ({ title: `todo ${n + 1}` }));
-  const servers = {
+  const servers: Record<Side, { baseUrl: string; token: string; pid: number }> = {
     service: { baseUrl: service.baseUrl, token: session.accessToken, pid: service.child.pid! },
+    uncached: { baseUrl: uncached.baseUrl, token: session.accessToken, pid: uncached.child.pid! },
     ceiling: { baseUrl: ceiling.baseUrl, token: ceiling.token, pid: ceiling.child.pid! },
   };
   await checkSameWork(servers);
-  const specs = { service: specsFor(servers.service.token), ceiling: specsFor(servers.ceiling.token) };
+  const specs = Object.fromEntries(SIDES.map((side) => [side, specsFor(servers[side].token)])) as Record<Side, Record<RouteName, RouteSpec>>;
   const routes = Object.keys(TARGETS) as RouteName[];
-  const rounds = Object.fromEntries(routes.map((route) => [route, { service: [] as Measured[], ceiling: [] as Measured[] }])) as Record<
+  const rounds = Object.fromEntries(routes.map((route) => [route, { service: [] as Measured[], uncached: [] as Measured[], ceiling: [] as Measured[] }])) as Record<
     RouteName,
     Record<Side, Measured[]>
   >;
@@ -191,7 +208,7 @@ export async function compareWithCeiling(resources: Resources, workDir: string, 
   const loadAfter = loadavg();
 
   await stopCeiling();
-  await stopService();
+  await stopServices();
   await dropCeilingDb();
   await dropServiceDb();
 

@@ -72,6 +72,19 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/** A service process against the ceiling, in the same rounds. */
+export interface SideVersusCeiling {
+  /** Medians over the rounds. */
+  rps: number;
+  p99: number;
+  /** Median over the rounds of that round's req/s ÷ the ceiling's. */
+  ratio: number;
+  /** Median over the rounds of that round's p99 ÷ the ceiling's. */
+  p99Ratio: number;
+  /** Median over the rounds of requests per CPU-second of its own process ÷ the ceiling's; null where /proc is missing. */
+  cpuRatio: number | null;
+}
+
 export interface CeilingRoute {
   /** Medians over the rounds. */
   service: { rps: number; p99: number };
@@ -87,10 +100,12 @@ export interface CeilingRoute {
    * ceiling's (Postgres not counted); null where /proc is missing. Informative, not a target.
    */
   cpuRatio: number | null;
-  rounds: {
-    service: { rps: number; p99: number; cpuMsPerRequest: number | null };
-    ceiling: { rps: number; p99: number; cpuMsPerRequest: number | null };
-  }[];
+  /**
+   * The same build with ACCESS_TOKEN_CACHE_SIZE=0, in the same rounds: it verifies the signature on
+   * every request, as the ceiling does, so its ratio is the framework's cost alone. Not a target.
+   */
+  uncached: SideVersusCeiling;
+  rounds: Record<'service' | 'uncached' | 'ceiling', { rps: number; p99: number; cpuMsPerRequest: number | null }>[];
 }
 
 export type CeilingReport =
@@ -121,10 +136,10 @@ export function printCeilingReport(report: CeilingReport): void {
   const lines = [
     `| route | service req/s | ceiling req/s | ratio | target | service p99 ms | ceiling p99 ms | p99 ratio | target | CPU ratio |`,
     `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
-    ...Object.entries(report.routes).map(
-      ([name, r]) =>
-        `| \`${name}\` | ${r.service.rps.toFixed(1)} | ${r.ceiling.rps.toFixed(1)} | ${r.ratio.toFixed(3)} | ≥ ${r.target} | ${r.service.p99} | ${r.ceiling.p99} | ${r.p99Ratio.toFixed(2)} | ≤ ${r.p99Target} | ${r.cpuRatio?.toFixed(3) ?? 'n/a'} |`,
-    ),
+    ...Object.entries(report.routes).flatMap(([name, r]) => [
+      `| \`${name}\` | ${r.service.rps.toFixed(1)} | ${r.ceiling.rps.toFixed(1)} | ${r.ratio.toFixed(3)} | ≥ ${r.target} | ${r.service.p99} | ${r.ceiling.p99} | ${r.p99Ratio.toFixed(2)} | ≤ ${r.p99Target} | ${r.cpuRatio?.toFixed(3) ?? 'n/a'} |`,
+      `| \`${name}\`, cache off | ${r.uncached.rps.toFixed(1)} | ${r.ceiling.rps.toFixed(1)} | ${r.uncached.ratio.toFixed(3)} | | ${r.uncached.p99} | ${r.ceiling.p99} | ${r.uncached.p99Ratio.toFixed(2)} | | ${r.uncached.cpuRatio?.toFixed(3) ?? 'n/a'} |`,
+    ]),
   ];
   console.log(`\nSide by side with the ceiling (${report.ceilingDir}), service with TOKEN_FORMAT=${report.serviceTokenFormat}:\n\n${lines.join('\n')}\n`);
   console.log(
@@ -132,13 +147,18 @@ export function printCeilingReport(report: CeilingReport): void {
   );
   console.log(`- ratios are medians of per-round ratios; req/s and p99 columns are medians over the rounds`);
   console.log(`- CPU ratio: the service's requests per CPU-second of its own process ÷ the ceiling's (Postgres not counted)`);
+  console.log(
+    `- "cache off": the same build with ACCESS_TOKEN_CACHE_SIZE=0, in the same rounds; it verifies the token's signature on every request as the ceiling does, where the service as configured verifies it once: its ratio is the framework's cost alone`,
+  );
   for (const [name, r] of Object.entries(report.routes)) {
     // Their spread says how much the machine moved under the run: a wide one calls for more rounds.
     const perRound = (of: (round: CeilingRoute['rounds'][number]) => number) => r.rounds.map((round) => of(round).toFixed(2)).join(' ');
-    console.log(
-      `- ${name} per round: req/s ratios ${perRound((x) => x.service.rps / x.ceiling.rps)}; p99 ratios ${perRound((x) => x.service.p99 / Math.max(x.ceiling.p99, 1))}` +
-        (r.cpuRatio === null ? '' : `; CPU ratios ${perRound((x) => (x.ceiling.cpuMsPerRequest ?? NaN) / (x.service.cpuMsPerRequest ?? NaN))}`),
-    );
+    for (const side of ['service', 'uncached'] as const) {
+      console.log(
+        `- ${name}${side === 'uncached' ? ', cache off,' : ''} per round: req/s ratios ${perRound((x) => x[side].rps / x.ceiling.rps)}; p99 ratios ${perRound((x) => x[side].p99 / Math.max(x.ceiling.p99, 1))}` +
+          (r.cpuRatio === null ? '' : `; CPU ratios ${perRound((x) => (x.ceiling.cpuMsPerRequest ?? NaN) / (x[side].cpuMsPerRequest ?? NaN))}`),
+      );
+    }
   }
   console.log(`- load average (1/5/15 min) before ${report.loadAverage.before.join(' ')}, after ${report.loadAverage.after.join(' ')}\n`);
   for (const [name, r] of Object.entries(report.routes)) {

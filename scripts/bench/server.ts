@@ -28,7 +28,12 @@ export function buildService(): void {
  * with `cpu`, under `taskset -c <cpu>` (taskset execs node, so the pid is still the server's); with
  * `under`, run by that program (bench:instructions: valgrind, which keeps the pid too).
  */
-export async function startServer(databaseUrl: string, keysDir: string, logFile: string, options: LaunchOptions = {}): Promise<Server> {
+export async function startServer(
+  databaseUrl: string,
+  keysDir: string,
+  logFile: string,
+  options: LaunchOptions & { env?: Record<string, string> } = {},
+): Promise<Server> {
   const port = await freePort();
   // A file, not a pipe: nothing in this process has to drain the server's log while it is busy
   // generating load.
@@ -53,6 +58,7 @@ export async function startServer(databaseUrl: string, keysDir: string, logFile:
       BCRYPT_ROUNDS: String(BCRYPT_ROUNDS),
       // One client address sends everything here; the limiter must never answer 429.
       AUTH_RATE_LIMIT: '1000000000',
+      ...options.env,
     },
   });
   closeSync(logFd);
