@@ -3,8 +3,9 @@
  * (dist/main.js) as a child process on fresh scratch databases.
  *
  * 1. Side by side with the speed ceiling in ../shared/perf-limit (compare.ts): GET /users/me and
- *    GET /todos?limit=20 on the service and on the ceiling, pinned to the same core, in interleaved
- *    rounds; reported as ratios. Skipped, with a line saying so, when the ceiling is not there.
+ *    GET /todos?limit=20 on the service, on the same service with ACCESS_TOKEN_CACHE_SIZE=0 and on the
+ *    ceiling, pinned to the same core, in interleaved rounds; reported as ratios. Skipped, with a line
+ *    saying so, when the ceiling is not there.
  * 2. Not with --quick: seeds users and todos, drives every hot route with autocannon, measures the
  *    bcrypt ceiling, a login flood and memory, as before.
  * It prints Markdown tables; the figures also go to bench/results.json.

@@ -70,21 +70,19 @@ export class JwtMaker implements TokenMaker {
       throw new InvalidTokenException();
     }
     const claims = parseSegment(payload);
+    if (!claims || typeof claims.exp !== 'number' || typeof claims.iat !== 'number') throw new InvalidTokenException();
     const now = Math.floor(Date.now() / 1000);
+    // Bounded by `iat` too: no token outlives the configured lifetime, whatever its `exp` says.
+    const until = Math.min(claims.exp, claims.iat + this.options.maxAge[purpose]);
     if (
-      !claims ||
       claims.iss !== this.options.issuer ||
       !audienceIncludes(claims.aud, this.options.audience) ||
-      typeof claims.exp !== 'number' ||
-      now >= claims.exp ||
-      typeof claims.iat !== 'number' ||
-      // Bounded by `iat` too: no token outlives the configured lifetime, whatever its `exp` says.
-      now >= claims.iat + this.options.maxAge[purpose] ||
+      now >= until ||
       (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now))
     ) {
       throw new InvalidTokenException();
     }
-    return checkClaims(claims, purpose, Math.min(claims.exp, claims.iat + this.options.maxAge[purpose]) * 1000);
+    return checkClaims(claims, purpose, until * 1000);
   }
 
   /** The verifying key a header names, for a header written by anything else: `alg` RS256 and a known `kid`. */

@@ -56,7 +56,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function checkClaims<P extends TokenPurpose>(payload: unknown, purpose: P, expiresAt: number): TokenClaims<P> {
   const claims = (payload ?? {}) as Record<string, unknown>;
   if (
-    // A lifetime that did not parse would never end.
+    // Never a lifetime that is not a finite number: Infinity (a JSON `1e400`) would never end.
     !Number.isFinite(expiresAt) ||
     claims.typ !== purpose ||
     [claims.sub, claims.sid, claims.jti].some((id) => typeof id !== 'string' || !UUID.test(id)) ||

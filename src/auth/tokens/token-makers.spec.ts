@@ -10,7 +10,7 @@ import { encrypt as pasetoTsEncrypt, verify as pasetoTsVerify } from 'paseto-ts/
 import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
 import { k4Pid, k4Public, type TokenFormat } from './key-files.js';
 import { KeyStore } from './key-store.js';
-import type { TokenMaker, TokenPurpose } from './token-maker.js';
+import { checkClaims, type TokenMaker, type TokenPurpose } from './token-maker.js';
 import { makersFor } from './token-makers.providers.js';
 
 const USER = '11111111-1111-4111-8111-111111111111';
@@ -120,9 +120,10 @@ describe('token makers', () => {
     });
 
     it('says a token expires at iat plus the lifetime when that comes before its exp', async () => {
-      const iat = format().time(0);
+      const at = nowSeconds();
+      const iat = name === 'jwt' ? at : rfc3339(at);
       const verified = await maker().verify(await format().forge(access({ iat, exp: format().time(5000) })), 'access');
-      expect(verified.expiresAt).toBe((typeof iat === 'number' ? iat * 1000 : Date.parse(iat)) + 900_000);
+      expect(verified.expiresAt).toBe((at + 900) * 1000);
     });
 
     it('accepts a well-formed token forged with the real key (the baseline every refusal deviates from)', async () => {
@@ -285,5 +286,15 @@ describe('token makers', () => {
       await expect(makers.paseto.verify(await make(), 'access')).rejects.toThrow(InvalidTokenException);
       await expect(makers.paseto.verify(legit, 'access')).resolves.toMatchObject({ sub: USER });
     });
+  });
+});
+
+describe('checkClaims', () => {
+  const claims = { sub: USER, sid: SESSION, jti: JTI, typ: 'access' };
+
+  it('refuses a lifetime that is not a finite number, which would never end', () => {
+    expect(checkClaims(claims, 'access', 1_000)).toEqual({ ...claims, expiresAt: 1_000 });
+    expect(() => checkClaims(claims, 'access', Infinity)).toThrow(InvalidTokenException);
+    expect(() => checkClaims(claims, 'access', NaN)).toThrow(InvalidTokenException);
   });
 });

@@ -70,7 +70,7 @@ export class TokenService {
    * token is checked once per instance and then remembered until it expires (VerifiedTokens).
    */
   verify<P extends TokenPurpose>(token: string, purpose: P): Promise<Readonly<TokenClaims<P>>> {
-    if (purpose === 'access') return this.verifiedAccess.claims(token, (t) => this.verifyNow(t, 'access')) as Promise<TokenClaims<P>>;
+    if (purpose === 'access') return this.verifiedAccess.claims(token, (t) => this.verifyNow(t, 'access')) as Promise<Readonly<TokenClaims<P>>>;
     return this.verifyNow(token, purpose);
   }
 

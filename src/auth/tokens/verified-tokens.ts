@@ -32,7 +32,7 @@ export class VerifiedTokens {
 
   /** The claims of `token`: remembered while they last, else from `verify`, remembered when it succeeds. */
   async claims(token: string, verify: (token: string) => Promise<AccessClaims>): Promise<Readonly<AccessClaims>> {
-    if (!this.entries) return verify(token);
+    if (!this.entries) return Object.freeze(await verify(token));
     const key = hash('sha256', token, 'base64url');
     const known = this.entries.get(key);
     if (known && Date.now() < known.expiresAt) return known;
