@@ -19,9 +19,10 @@ const env = validateEnvironment({});
 const OPTIONS = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, maxAge: { access: env.JWT_ACCESS_TTL, refresh: env.JWT_REFRESH_TTL } };
 
 /** The service as the module wires it: issuing in `format`, verifying every format with keys. */
-async function serviceFor(keys: KeyStore, format: TokenFormat, cacheSize = env.ACCESS_TOKEN_CACHE_SIZE): Promise<TokenService> {
-  return (await wired(keys, format, cacheSize)).service;
+async function serviceFor(keys: KeyStore, format: TokenFormat): Promise<TokenService> {
+  return (await wired(keys, format, env.ACCESS_TOKEN_CACHE_SIZE)).service;
 }
+/** The same with `cacheSize` remembered access tokens, and the maker it issues with. */
 async function wired(keys: KeyStore, format: TokenFormat, cacheSize: number) {
   const makers = await makersFor(keys, OPTIONS);
   const maker = makers.find((m) => m.format === format)!;
