@@ -29,7 +29,7 @@ interface Profile {
 const LAYERS: [string, (url: string, fn: string) => boolean][] = [
   ['logging', (url, fn) => /pino|sonic-boom/.test(url) || fn === 'writeString' || fn === 'logRequest'],
   ['metrics', (url) => /prometheus/.test(url)],
-  ['verify', (url, fn) => /(jwt|paseto)\.maker/.test(url) || fn === 'verifyOneShot'],
+  ['verify', (url, fn) => /(jwt|paseto)\.maker|verified-tokens/.test(url) || fn === 'verifyOneShot'],
   ['session check', (url) => /session-state\.cache/.test(url)],
   ['passport', (url) => /passport|token\.guards/.test(url)],
   ['SQL (pg)', (url) => /node_modules\/(pg|pg-pool|pg-protocol|pg-types|postgres-[a-z]+)\/|\/database\/db\.js/.test(url)],
