@@ -81,25 +81,20 @@ export interface SideVersusCeiling {
   ratio: number;
   /** Median over the rounds of that round's p99 ÷ the ceiling's. */
   p99Ratio: number;
-  /** Median over the rounds of requests per CPU-second of its own process ÷ the ceiling's; null where /proc is missing. */
+  /**
+   * Median over the rounds of requests per CPU-second of its own process ÷ the ceiling's (Postgres
+   * not counted); null where /proc is missing. Informative, not a target.
+   */
   cpuRatio: number | null;
 }
 
-export interface CeilingRoute {
+/** The ratios at the top level are the service's as it ships, the ones the targets judge. */
+export interface CeilingRoute extends Omit<SideVersusCeiling, 'rps' | 'p99'> {
   /** Medians over the rounds. */
   service: { rps: number; p99: number };
   ceiling: { rps: number; p99: number };
-  /** Median over the rounds of that round's service req/s ÷ ceiling req/s. */
-  ratio: number;
   target: number;
-  /** Median over the rounds of that round's service p99 ÷ ceiling p99. */
-  p99Ratio: number;
   p99Target: number;
-  /**
-   * Median over the rounds of the service's requests per CPU-second of its own process ÷ the
-   * ceiling's (Postgres not counted); null where /proc is missing. Informative, not a target.
-   */
-  cpuRatio: number | null;
   /**
    * The same build with ACCESS_TOKEN_CACHE_SIZE=0, in the same rounds: it verifies the signature on
    * every request, as the ceiling does, so its ratio is the framework's cost alone. Not a target.
