@@ -44,6 +44,8 @@ export class TokenService {
   private readonly accessTtl: number;
   private readonly refreshTtl: number;
   private readonly verifiedAccess: VerifiedTokens;
+  /** What VerifiedTokens calls for a token it does not remember; made once, not per request. */
+  private readonly verifyAccessNow = (token: string) => this.verifyNow(token, 'access');
 
   constructor(
     @Inject(TOKEN_MAKER) private readonly maker: TokenMaker,
@@ -70,7 +72,7 @@ export class TokenService {
    * token is checked once per instance and then remembered until it expires (VerifiedTokens).
    */
   verify<P extends TokenPurpose>(token: string, purpose: P): Promise<Readonly<TokenClaims<P>>> {
-    if (purpose === 'access') return this.verifiedAccess.claims(token, (t) => this.verifyNow(t, 'access')) as Promise<Readonly<TokenClaims<P>>>;
+    if (purpose === 'access') return this.verifiedAccess.claims(token, this.verifyAccessNow) as Promise<Readonly<TokenClaims<P>>>;
     return this.verifyNow(token, purpose);
   }
 
