@@ -44,8 +44,6 @@ export class TokenService {
   private readonly accessTtl: number;
   private readonly refreshTtl: number;
   private readonly verifiedAccess: VerifiedTokens;
-  /** What VerifiedTokens calls for a token it does not remember; made once, not per request. */
-  private readonly verifyAccessNow = (token: string) => this.verifyNow(token, 'access');
 
   constructor(
     @Inject(TOKEN_MAKER) private readonly maker: TokenMaker,
@@ -54,7 +52,7 @@ export class TokenService {
   ) {
     this.accessTtl = config.get('JWT_ACCESS_TTL', { infer: true });
     this.refreshTtl = config.get('JWT_REFRESH_TTL', { infer: true });
-    this.verifiedAccess = new VerifiedTokens(config.get('ACCESS_TOKEN_CACHE_SIZE', { infer: true }));
+    this.verifiedAccess = new VerifiedTokens(config.get('ACCESS_TOKEN_CACHE_SIZE', { infer: true }), (token) => this.verifyNow(token, 'access'));
   }
 
   /** A new pair for session `sessionId`; `refreshJti` must be the one stored as the session's live token. */
@@ -72,7 +70,7 @@ export class TokenService {
    * token is checked once per instance and then remembered until it expires (VerifiedTokens).
    */
   verify<P extends TokenPurpose>(token: string, purpose: P): Promise<Readonly<TokenClaims<P>>> {
-    if (purpose === 'access') return this.verifiedAccess.claims(token, this.verifyAccessNow) as Promise<Readonly<TokenClaims<P>>>;
+    if (purpose === 'access') return this.verifiedAccess.claims(token) as Promise<Readonly<TokenClaims<P>>>;
     return this.verifyNow(token, purpose);
   }
 

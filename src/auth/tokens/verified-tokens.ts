@@ -26,18 +26,22 @@ import type { AccessClaims } from './token-maker.js';
 export class VerifiedTokens {
   private readonly entries: LRUCache<string, Readonly<AccessClaims>> | undefined;
 
-  constructor(size: number) {
+  /** `verify` checks a token in full (the maker's verification); it runs for every token not remembered. */
+  constructor(
+    size: number,
+    private readonly verify: (token: string) => Promise<AccessClaims>,
+  ) {
     this.entries = size > 0 ? new LRUCache({ max: size }) : undefined;
   }
 
-  /** The claims of `token`: remembered while they last, else from `verify`, remembered when it succeeds. */
-  async claims(token: string, verify: (token: string) => Promise<AccessClaims>): Promise<Readonly<AccessClaims>> {
-    if (!this.entries) return Object.freeze(await verify(token));
+  /** The claims of `token`: remembered while they last, else verified in full, and remembered when that succeeds. */
+  async claims(token: string): Promise<Readonly<AccessClaims>> {
+    if (!this.entries) return Object.freeze(await this.verify(token));
     const key = hash('sha256', token, 'base64url');
     const known = this.entries.get(key);
     if (known && Date.now() < known.expiresAt) return known;
     if (known) this.entries.delete(key);
-    const claims = Object.freeze(await verify(token));
+    const claims = Object.freeze(await this.verify(token));
     this.entries.set(key, claims);
     return claims;
   }
