@@ -17,14 +17,15 @@ import { RecoveryLinks } from './recovery/recovery-links.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import { SessionStateCache } from './sessions/session-state.cache.js';
 import { SessionsService } from './sessions/sessions.service.js';
-import { AccessTokenStrategy } from './strategies/access-token.strategy.js';
-import { RefreshTokenStrategy } from './strategies/refresh-token.strategy.js';
-import { tokenMakerProviders } from './tokens/token-makers.providers.js';
-import { TokenService } from './tokens/token.service.js';
+import { JwtAccessStrategy, JwtRefreshStrategy } from './strategies/jwt.strategy.js';
+import { PasetoAccessStrategy, PasetoRefreshStrategy } from './strategies/paseto.strategy.js';
+import { VerifiedAccess } from './strategies/verified-access.js';
+import { TokensModule } from './tokens/tokens.module.js';
 
 @Module({
   imports: [
     MailModule,
+    TokensModule,
     ThrottlerModule.forRootAsync({
       inject: [ConfigService, RateLimitStorage],
       useFactory: (config: ConfigService<Environment, true>, storage: RateLimitStorage) => ({
@@ -41,15 +42,16 @@ import { TokenService } from './tokens/token.service.js';
   ],
   controllers: [AuthController, AccountController, JwksController, RecoveryController],
   providers: [
-    ...tokenMakerProviders,
-    TokenService,
     PasswordService,
     SessionStateCache,
     SessionsService,
     AuthService,
     RecoveryLinks,
-    AccessTokenStrategy,
-    RefreshTokenStrategy,
+    VerifiedAccess,
+    JwtAccessStrategy,
+    JwtRefreshStrategy,
+    PasetoAccessStrategy,
+    PasetoRefreshStrategy,
     RefreshTokenGuard,
     AuthThrottlerGuard,
     RefreshCookie,

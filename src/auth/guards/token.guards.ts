@@ -1,60 +1,61 @@
-import { type CanActivate, type ExecutionContext, HttpException, Injectable } from '@nestjs/common';
+import { type ExecutionContext, HttpException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import passport from 'passport';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
 import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
+import type { AuthUser } from '../decorators/current-user.decorator.js';
 import { IS_PUBLIC } from '../decorators/public.decorator.js';
-import { ACCESS_STRATEGY } from '../strategies/access-token.strategy.js';
-import { REFRESH_STRATEGY } from '../strategies/refresh-token.strategy.js';
-
-type Middleware = (request: unknown, reply: unknown, next: (error?: unknown) => void) => void;
+import { JWT_ACCESS, JWT_REFRESH } from '../strategies/jwt.strategy.js';
+import { PASETO_ACCESS, PASETO_REFRESH } from '../strategies/paseto.strategy.js';
+import { VerifiedAccess } from '../strategies/verified-access.js';
+import { TokenText } from '../tokens/token-text.js';
 
 /**
- * Runs one of the passport strategies (strategies/) through passport's own `authenticate`
- * middleware, built once per guard, the way an Express app mounts it, rather than once per request
- * as @nestjs/passport's AuthGuard does (a new middleware, options object and callback chain on
- * every request: ~2.5 KB of garbage per request on the hottest path). Stateless: no session, no
- * auth-info transformers, and with `failWithError` a failure reaches `next` as an error instead of
- * passport ending the response. (Our strategies never fail that way: `validate` returns a user or
- * throws, and a throw reaches `next` as the error itself. A strategy that did fail would have passport
- * set the reply's status first, which the exception filter then replaces.)
- *
- * Any failed check is the same 401: which one failed is never said. Infrastructure errors (the
- * database down) stay 5xx.
+ * Any refusal by every strategy is the same 401, which check failed is never said (RFC 6750 §3.1).
+ * Errors that are not about the token (the database down while checking the session) stay what
+ * they are, so they answer 503 rather than 401.
  */
-abstract class PassportGuard implements CanActivate {
-  private readonly authenticate: Middleware;
-
-  protected constructor(strategy: string) {
-    this.authenticate = passport.authenticate(strategy, { session: false, authInfo: false, failWithError: true }) as Middleware;
-  }
-
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const http = context.switchToHttp();
-    // What the strategy's validate returned (an AuthUser, or the refresh claims): only its presence counts here.
-    const request = http.getRequest<{ user?: unknown }>();
-    return new Promise((resolve, reject) => {
-      this.authenticate(request, http.getResponse(), (error?: unknown) => {
-        if (!error && request.user) return resolve(true);
-        // Not `instanceof Error`: errors raised inside node (a dropped connection) may come from
-        // another realm (Jest's). passport's own failure (failWithError) is not an HttpException either.
-        const infrastructure = !!error && !(error instanceof HttpException) && (error as { name?: unknown }).name !== 'AuthenticationError';
-        reject(infrastructure ? error : new InvalidTokenException());
-      });
-    });
-  }
+function tokenOrRefusal<T>(error: unknown, user: T | false | null | undefined): T {
+  // Not `instanceof Error`: errors raised inside node (a dropped connection) may come from another realm (Jest's).
+  if (error && !(error instanceof HttpException)) throw error;
+  if (error || !user) throw new InvalidTokenException();
+  return user;
 }
 
-/** The global guard: every route needs a live access token unless it is marked @Public(). */
+/**
+ * The global guard: every route needs a live access token, JWT or PASETO, unless it is marked
+ * @Public(). A token a strategy accepted before is answered from VerifiedAccess without passport;
+ * any other goes through the strategies. Either way its text must be canonical first (TokenText).
+ */
 @Injectable()
-export class AccessTokenGuard extends PassportGuard {
+export class AccessTokenGuard extends AuthGuard([JWT_ACCESS, PASETO_ACCESS]) {
   /** @Public() per controller and handler, read from the metadata once rather than on every request. */
   private readonly publicRoutes = new WeakMap<object, WeakMap<object, boolean>>();
 
-  constructor(private readonly reflector: Reflector) {
-    super(ACCESS_STRATEGY);
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly text: TokenText,
+    private readonly access: VerifiedAccess,
+  ) {
+    super();
   }
 
-  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.isPublic(context)) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    const token = this.text.bearer(request);
+    if (!token) throw new InvalidTokenException();
+    const remembered = this.access.remembered(token);
+    if (!remembered) return super.canActivate(context) as Promise<boolean>;
+    request.user = await this.access.user(remembered);
+    return true;
+  }
+
+  override handleRequest<T>(error: unknown, user: T | false): T {
+    return tokenOrRefusal(error, user);
+  }
+
+  private isPublic(context: ExecutionContext): boolean {
     const [handler, controller] = [context.getHandler(), context.getClass()];
     let handlers = this.publicRoutes.get(controller);
     if (!handlers) this.publicRoutes.set(controller, (handlers = new WeakMap()));
@@ -63,13 +64,14 @@ export class AccessTokenGuard extends PassportGuard {
       isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller]) === true;
       handlers.set(handler, isPublic);
     }
-    return isPublic || super.canActivate(context);
+    return isPublic;
   }
 }
 
+/** A refresh token, JWT or PASETO, from the body or the cookie; the route's handler spends it. */
 @Injectable()
-export class RefreshTokenGuard extends PassportGuard {
-  constructor() {
-    super(REFRESH_STRATEGY);
+export class RefreshTokenGuard extends AuthGuard([JWT_REFRESH, PASETO_REFRESH]) {
+  override handleRequest<T>(error: unknown, user: T | false): T {
+    return tokenOrRefusal(error, user);
   }
 }

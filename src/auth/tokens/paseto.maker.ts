@@ -8,9 +8,7 @@ import {
   SignFactory,
   VerifyFactory,
 } from 'paseto/v4/public';
-import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
 import { k4Public, type KeyPurpose } from './key-files.js';
-import type { MakerOptions } from './jwt.maker.js';
 import type { KeyRings } from './key-store.js';
 import { checkClaims, type TokenClaims, type TokenContent, type TokenMaker, type TokenPurpose } from './token-maker.js';
 
@@ -29,6 +27,13 @@ interface Signing {
 }
 
 const footerFor = (kid: string) => encoder.encode(JSON.stringify({ kid }));
+
+export interface PasetoOptions {
+  issuer: string;
+  audience: string;
+  /** Seconds: each token's lifetime, and the bound on its age by `iat` whatever its `exp` says. */
+  lifetimes: Readonly<Record<TokenPurpose, number>>;
+}
 
 /**
  * Builds the library's key from a KeyObject through PASERK k4.secret (seed ‖ public key): the
@@ -51,10 +56,10 @@ export class PasetoMaker implements TokenMaker {
   private constructor(
     private readonly signing: Record<KeyPurpose, Signing>,
     private readonly verifying: Record<KeyPurpose, ReadonlyMap<string, PublicKey>>,
-    private readonly options: MakerOptions,
+    private readonly options: PasetoOptions,
   ) {}
 
-  static async create(rings: KeyRings, options: MakerOptions): Promise<PasetoMaker> {
+  static async create(rings: KeyRings, options: PasetoOptions): Promise<PasetoMaker> {
     const signing = {} as Record<KeyPurpose, Signing>;
     const verifying = {} as Record<KeyPurpose, Map<string, PublicKey>>;
     for (const purpose of ['access', 'refresh'] as const) {
@@ -68,26 +73,21 @@ export class PasetoMaker implements TokenMaker {
     return new PasetoMaker(signing, verifying, options);
   }
 
-  recognises(token: string): boolean {
-    // Any PASETO version and purpose is ours to refuse: a v4.local or v3 token never falls
-    // through to another format.
-    return /^v\d+\.[a-z]+\./.test(token);
-  }
-
-  async create<P extends TokenPurpose>(purpose: P, content: TokenContent<P>, ttlSeconds: number): Promise<string> {
+  async create<P extends TokenPurpose>(purpose: P, content: TokenContent<P>): Promise<string> {
     const { key, footer } = this.signing[purpose];
     const claims: Claims = { ...(content as Record<string, string>), typ: purpose, iss: this.options.issuer, aud: this.options.audience };
     // The library writes `iat` and `exp` as RFC 3339 strings.
-    return v4.Sign(key, claims, { footer, expiresIn: ttlSeconds, implicitAssertion: NO_IMPLICIT_ASSERTION });
+    return v4.Sign(key, claims, { footer, expiresIn: this.options.lifetimes[purpose], implicitAssertion: NO_IMPLICIT_ASSERTION });
   }
 
-  async verify<P extends TokenPurpose>(token: string, purpose: P): Promise<TokenClaims<P>> {
-    if (!token.startsWith(HEADER)) throw new InvalidTokenException();
+  /** The claims of a valid token of `purpose`, else undefined (which check failed is not said). */
+  async verify<P extends TokenPurpose>(token: string, purpose: P): Promise<TokenClaims<P> | undefined> {
+    if (!token.startsWith(HEADER)) return undefined;
     // The footer is not authenticated until Verify succeeds: it only picks the key, and Verify
     // then requires exactly the footer that key's tokens are issued with.
     const kid = this.footerKid(token);
     const key = kid === undefined ? undefined : this.verifying[purpose].get(kid);
-    if (!key) throw new InvalidTokenException();
+    if (!key) return undefined;
     let claims: unknown;
     try {
       ({ claims } = await v4.Verify(key, token, {
@@ -95,15 +95,15 @@ export class PasetoMaker implements TokenMaker {
         issuer: this.options.issuer,
         audience: this.options.audience,
         // `exp` is required (allowNonExpiring stays false); `iat` too, through maxTokenAge.
-        maxTokenAge: this.options.maxAge[purpose],
+        maxTokenAge: this.options.lifetimes[purpose],
         implicitAssertion: NO_IMPLICIT_ASSERTION,
       }));
     } catch {
-      throw new InvalidTokenException();
+      return undefined;
     }
     // Verify required both, as RFC 3339 strings.
     const { exp, iat } = claims as { exp: string; iat: string };
-    return checkClaims(claims, purpose, Math.min(Date.parse(exp), Date.parse(iat) + this.options.maxAge[purpose] * 1000));
+    return checkClaims(claims, purpose, Math.min(Date.parse(exp), Date.parse(iat) + this.options.lifetimes[purpose] * 1000));
   }
 
   private footerKid(token: string): string | undefined {

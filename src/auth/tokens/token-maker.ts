@@ -1,4 +1,3 @@
-import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
 import type { KeyPurpose, TokenFormat } from './key-files.js';
 
 export type { TokenFormat };
@@ -27,33 +26,27 @@ export type TokenClaims<P extends TokenPurpose> = P extends 'access' ? AccessCla
 export type TokenContent<P extends TokenPurpose> = Omit<TokenClaims<P>, 'typ' | 'expiresAt'>;
 
 /**
- * Creates and verifies tokens of one format. Verification is complete: signature under a known
- * key of the purpose, the format's own header rules, `iss`, `aud`, `exp`, `iat`, `typ` and the
- * shape of the ids; any failure is an InvalidTokenException that does not say which check failed.
- * Session state, the custom key and reuse are the callers' (they need the database).
+ * Issues tokens of one format (TOKEN_FORMAT), each purpose under its own key and lifetime.
+ * Verification is the passport strategies' (strategies/): passport-jwt for JWTs, the paseto
+ * library for PASETO, then checkClaims for what both formats carry.
  */
 export interface TokenMaker {
   readonly format: TokenFormat;
-  /** Whether `token` is shaped like this format. Nothing in it is trusted yet. */
-  recognises(token: string): boolean;
-  create<P extends TokenPurpose>(purpose: P, content: TokenContent<P>, ttlSeconds: number): Promise<string>;
-  verify<P extends TokenPurpose>(token: string, purpose: P): Promise<TokenClaims<P>>;
+  create<P extends TokenPurpose>(purpose: P, content: TokenContent<P>): Promise<string>;
 }
 
 /** The maker new tokens are issued with (TOKEN_FORMAT). */
 export const TOKEN_MAKER = Symbol('TOKEN_MAKER');
-/** Every maker whose keys are present: what verification accepts. */
-export const TOKEN_VERIFIERS = Symbol('TOKEN_VERIFIERS');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The claims this service requires after the signature and registered claims passed, the same
  * for every format: the right `typ`, ids that are UUIDs (anything else never reaches a query),
- * and the custom key on refresh tokens. `expiresAt` is the maker's reading of the token's lifetime
- * (see AccessClaims).
+ * and the custom key on refresh tokens. `expiresAt` is the format's reading of the token's lifetime
+ * (see AccessClaims). Undefined when any of them is missing or wrong.
  */
-export function checkClaims<P extends TokenPurpose>(payload: unknown, purpose: P, expiresAt: number): TokenClaims<P> {
+export function checkClaims<P extends TokenPurpose>(payload: unknown, purpose: P, expiresAt: number): TokenClaims<P> | undefined {
   const claims = (payload ?? {}) as Record<string, unknown>;
   if (
     // Never a lifetime that is not a finite number: Infinity (a JSON `1e400`) would never end.
@@ -62,7 +55,7 @@ export function checkClaims<P extends TokenPurpose>(payload: unknown, purpose: P
     [claims.sub, claims.sid, claims.jti].some((id) => typeof id !== 'string' || !UUID.test(id)) ||
     (purpose === 'refresh' && (typeof claims.key !== 'string' || claims.key === ''))
   ) {
-    throw new InvalidTokenException();
+    return undefined;
   }
   const { sub, sid, jti, typ } = claims as unknown as RefreshClaims;
   return (purpose === 'refresh' ? { sub, sid, jti, typ, expiresAt, key: claims.key } : { sub, sid, jti, typ, expiresAt }) as TokenClaims<P>;

@@ -1,34 +1,32 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { ConfigService } from '@nestjs/config';
 import { createHmac, createPrivateKey } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
-import { type Environment, validateEnvironment } from '../../config/environment.js';
+import { guardedTokens, type GuardedTokens } from '../../../test/support/token-guards.js';
 import { k4Pid, rotateKeys, type TokenFormat } from './key-files.js';
 import { KeyStore } from './key-store.js';
-import { makersFor } from './token-makers.providers.js';
-import { customKey, customKeyMatches, TokenService } from './token.service.js';
+import { customKey, customKeyMatches } from './token.service.js';
 
 const USER = '11111111-1111-4111-8111-111111111111';
 const SESSION = '22222222-2222-4222-8222-222222222222';
 const REFRESH_JTI = '44444444-4444-4444-8444-444444444444';
 const NEXT_JTI = '55555555-5555-4555-8555-555555555555';
-const env = validateEnvironment({});
-const OPTIONS = { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, maxAge: { access: env.JWT_ACCESS_TTL, refresh: env.JWT_REFRESH_TTL } };
-
-/** The service as the module wires it: issuing in `format`, verifying every format with keys. */
-async function serviceFor(keys: KeyStore, format: TokenFormat): Promise<TokenService> {
-  return (await wired(keys, format, env.ACCESS_TOKEN_CACHE_SIZE)).service;
+const opened: GuardedTokens[] = [];
+/**
+ * The guards and a TokenService issuing in `format`, with the keys in `dir` (loaded as the module
+ * does for TOKEN_FORMAT=`format`). Newest first: passport names strategies once per process.
+ */
+async function wired(dir: string, format: TokenFormat, cacheSize = 10_000) {
+  const guarded = await guardedTokens({ KEYS_DIR: dir, TOKEN_FORMAT: format, ACCESS_TOKEN_CACHE_SIZE: String(cacheSize) });
+  opened.push(guarded);
+  const service = guarded.issuer(format);
+  return { service, verify: guarded.verify, access: guarded.access };
 }
-/** The same with `cacheSize` remembered access tokens, and the maker it issues with. */
-async function wired(keys: KeyStore, format: TokenFormat, cacheSize: number) {
-  const makers = await makersFor(keys, OPTIONS);
-  const maker = makers.find((m) => m.format === format)!;
-  const config = new ConfigService<Environment, true>({ ...env, TOKEN_FORMAT: format, ACCESS_TOKEN_CACHE_SIZE: cacheSize });
-  return { service: new TokenService(maker, makers, config), maker };
-}
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((g) => g.close()));
+});
 const kidOf = (token: string) =>
   token.startsWith('v4.')
     ? (JSON.parse(Buffer.from(token.split('.')[3], 'base64url').toString()) as { kid: string }).kid
@@ -51,60 +49,62 @@ describe('TokenService', () => {
   });
 
   it('issues in TOKEN_FORMAT and verifies both formats once both have keys: switching logs nobody out', async () => {
-    const jwtOnly = await serviceFor(await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' }), 'jwt');
-    const jwtPair = await jwtOnly.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
+    const jwtOnly = await wired(dir, 'jwt');
+    const jwtPair = await jwtOnly.service.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
     expect(jwtPair.accessToken.split('.')).toHaveLength(3);
 
+    const paseto = await wired(dir, 'paseto');
     const keys = await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
-    const paseto = await serviceFor(keys, 'paseto');
-    const pasetoPair = await paseto.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
+    const pasetoPair = await paseto.service.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
     expect(pasetoPair.accessToken).toMatch(/^v4\.public\./);
     expect(pasetoPair).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800 });
     expect(kidOf(pasetoPair.accessToken)).toBe(keys.paseto!.access.kid);
     expect(kidOf(pasetoPair.refreshToken)).toBe(keys.paseto!.refresh.kid);
     expect(keys.paseto!.access.kid).not.toBe(keys.paseto!.refresh.kid);
 
-    for (const service of [paseto, await serviceFor(keys, 'jwt')]) {
+    // Issuing in PASETO now, and back in JWT: both verify both.
+    for (const format of ['paseto', 'jwt'] as const) {
+      const { verify } = format === 'paseto' ? paseto : await wired(dir, 'jwt');
       for (const pair of [jwtPair, pasetoPair]) {
-        await expect(service.verify(pair.accessToken, 'access')).resolves.toMatchObject({ sub: USER, sid: SESSION, typ: 'access' });
-        await expect(service.verify(pair.refreshToken, 'refresh')).resolves.toMatchObject({
-          jti: REFRESH_JTI,
-          key: customKey(USER, 'a'.repeat(64)),
-        });
-        await expect(service.verify(pair.refreshToken, 'access')).rejects.toThrow(InvalidTokenException);
+        await expect(verify(pair.accessToken, 'access')).resolves.toMatchObject({ sub: USER, sid: SESSION, typ: 'access' });
+        await expect(verify(pair.refreshToken, 'refresh')).resolves.toMatchObject({ jti: REFRESH_JTI, key: customKey(USER, 'a'.repeat(64)) });
+        await expect(verify(pair.refreshToken, 'access')).rejects.toThrow(InvalidTokenException);
       }
     }
   });
 
-  it('refuses a PASETO token where only JWT keys exist, and accepts the JWT beside it', async () => {
-    const both = await serviceFor(await KeyStore.load({ KEYS_DIR: await scratch('p'), NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' }), 'paseto');
-    const pasetoPair = await both.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
-    const jwtOnly = await serviceFor(await KeyStore.load({ KEYS_DIR: await scratch('j'), NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' }), 'jwt');
-    const jwtPair = await jwtOnly.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+  it('refuses a PASETO token where only JWT keys exist, and a JWT where only PASETO keys exist', async () => {
+    const both = await wired(await scratch('p'), 'paseto');
+    const pasetoPair = await both.service.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+    const jwtOnly = await wired(await scratch('j'), 'jwt');
+    const jwtPair = await jwtOnly.service.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
     await expect(jwtOnly.verify(pasetoPair.accessToken, 'access')).rejects.toThrow(InvalidTokenException);
     await expect(jwtOnly.verify(jwtPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
-    // …and a JWT where only PASETO keys exist.
-    await expect(both.verify(jwtPair.accessToken, 'access')).rejects.toThrow(InvalidTokenException);
+    const pasetoOnly = await wired(await scratch('p2'), 'paseto');
+    await expect(pasetoOnly.verify(jwtPair.accessToken, 'access')).rejects.toThrow(InvalidTokenException);
+    const own = await pasetoOnly.service.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+    await expect(pasetoOnly.verify(own.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
   });
 
   it.each<[TokenFormat]>([['jwt'], ['paseto']])(
     'keeps verifying %s tokens signed by a retired key after a rotation, and signs with the new one',
     async (format) => {
       const rotatedDir = await scratch(`rotate-${format}`);
-      const before = await serviceFor(await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test', TOKEN_FORMAT: format }), format);
-      const oldPair = await before.issuePair(USER, SESSION, REFRESH_JTI, 'c'.repeat(64));
+      const before = await wired(rotatedDir, format);
+      const oldPair = await before.service.issuePair(USER, SESSION, REFRESH_JTI, 'c'.repeat(64));
       const rotated = await rotateKeys(rotatedDir);
       expect(rotated.map((r) => `${r.format}/${r.purpose}`)).toEqual([`${format}/access`, `${format}/refresh`]);
       const [access, refresh] = rotated;
       expect(access.newKid).not.toBe(access.retiredKid);
 
       const reloaded = await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test', TOKEN_FORMAT: format });
-      const after = await serviceFor(reloaded, format);
+      const after = await wired(rotatedDir, format);
       await expect(after.verify(oldPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
       await expect(after.verify(oldPair.refreshToken, 'refresh')).resolves.toMatchObject({ sub: USER });
-      const newPair = await after.issuePair(USER, SESSION, NEXT_JTI, 'c'.repeat(64));
+      const newPair = await after.service.issuePair(USER, SESSION, NEXT_JTI, 'c'.repeat(64));
       expect(kidOf(newPair.accessToken)).toBe(access.newKid);
       expect(kidOf(newPair.refreshToken)).toBe(refresh.newKid);
+      await expect(after.verify(newPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
       const published = format === 'jwt' ? reloaded.jwks.keys.map((k) => k.kid) : reloaded.paserk.keys.map((k) => k.kid);
       expect(published).toEqual([access.newKid, access.retiredKid]);
       expect(published).not.toContain(refresh.newKid);
@@ -176,50 +176,49 @@ describe('TokenService', () => {
   });
 });
 
-describe('TokenService: verified access tokens are remembered', () => {
-  let keys: KeyStore;
+describe('the guard remembers the access tokens its strategies accepted', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'token-spec-remembered-'));
-    keys = await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' });
   });
   afterEach(() => {
     jest.restoreAllMocks();
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  /** The service with `size` remembered tokens, counting the full verifications its maker does. */
+  /** The guards with `size` remembered tokens, counting the tokens a strategy verified in full and accepted. */
   async function counted(size: number) {
-    const { service, maker } = await wired(keys, 'jwt', size);
-    const verifications = jest.spyOn(maker, 'verify');
+    const { service, verify, access } = await wired(dir, 'jwt', size);
+    const verifications = jest.spyOn(access, 'accepted');
     const issue = async (jti = REFRESH_JTI) => service.issuePair(USER, SESSION, jti, 'd'.repeat(64));
-    return { service, verifications, issue };
+    return { verify, access, verifications, issue };
   }
 
   it('verifies an access token once, answers from memory until the millisecond it expires, then refuses it', async () => {
-    const { service, verifications, issue } = await counted(10);
+    const { verify, access, verifications, issue } = await counted(10);
     const { accessToken } = await issue();
-    const first = await service.verify(accessToken, 'access');
-    await expect(service.verify(accessToken, 'access')).resolves.toBe(first);
+    const first = await verify(accessToken, 'access');
+    await expect(verify(accessToken, 'access')).resolves.toEqual(first);
     expect(verifications).toHaveBeenCalledTimes(1);
-    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(access.remembered(accessToken))).toBe(true);
 
     const now = jest.spyOn(Date, 'now').mockReturnValue(first.expiresAt - 1);
-    await expect(service.verify(accessToken, 'access')).resolves.toBe(first);
+    await expect(verify(accessToken, 'access')).resolves.toEqual(first);
     expect(verifications).toHaveBeenCalledTimes(1);
+    // At the millisecond of expiry it is forgotten, and passport-jwt refuses it (jsonwebtoken reads Date.now too).
     now.mockReturnValue(first.expiresAt);
-    await expect(service.verify(accessToken, 'access')).rejects.toThrow(InvalidTokenException);
-    expect(verifications).toHaveBeenCalledTimes(2);
+    await expect(verify(accessToken, 'access')).rejects.toThrow(InvalidTokenException);
+    expect(verifications).toHaveBeenCalledTimes(1);
     // Forgotten: back at a time it was valid, it is verified in full again.
     now.mockReturnValue(first.expiresAt - 1000);
-    await expect(service.verify(accessToken, 'access')).resolves.toEqual(first);
-    expect(verifications).toHaveBeenCalledTimes(3);
+    await expect(verify(accessToken, 'access')).resolves.toEqual(first);
+    expect(verifications).toHaveBeenCalledTimes(2);
   });
 
   it('verifies any other text in full, even when it decodes to the remembered token: refused, while the original still passes', async () => {
-    const { service, verifications, issue } = await counted(10);
+    const { verify, verifications, issue } = await counted(10);
     const { accessToken, refreshToken } = await issue();
-    await service.verify(accessToken, 'access');
+    await verify(accessToken, 'access');
     const [header, payload, signature] = accessToken.split('.');
     const flipped = (text: string, at: number) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
@@ -230,40 +229,41 @@ describe('TokenService: verified access tokens are remembered', () => {
       `${header}.${payload}.${signature}x`,
       refreshToken,
     ]) {
-      await expect(service.verify(changed, 'access')).rejects.toThrow(InvalidTokenException);
+      await expect(verify(changed, 'access')).rejects.toThrow(InvalidTokenException);
     }
-    expect(verifications).toHaveBeenCalledTimes(5);
-    await expect(service.verify(accessToken, 'access')).resolves.toMatchObject({ sub: USER });
-    expect(verifications).toHaveBeenCalledTimes(5);
+    expect(verifications).toHaveBeenCalledTimes(1);
+    await expect(verify(accessToken, 'access')).resolves.toMatchObject({ sub: USER });
+    expect(verifications).toHaveBeenCalledTimes(1);
   });
 
   it('never remembers a refresh token, nor an access token presented as one', async () => {
-    const { service, verifications, issue } = await counted(10);
+    const { verify, access, verifications, issue } = await counted(10);
     const { accessToken, refreshToken } = await issue();
-    await service.verify(refreshToken, 'refresh');
-    await service.verify(refreshToken, 'refresh');
-    expect(verifications).toHaveBeenCalledTimes(2);
-    await service.verify(accessToken, 'access');
-    await expect(service.verify(accessToken, 'refresh')).rejects.toThrow(InvalidTokenException);
-    expect(verifications).toHaveBeenCalledTimes(4);
+    await verify(refreshToken, 'refresh');
+    await verify(refreshToken, 'refresh');
+    expect(access.remembered(refreshToken)).toBeUndefined();
+    expect(verifications).toHaveBeenCalledTimes(0);
+    await verify(accessToken, 'access');
+    await expect(verify(accessToken, 'refresh')).rejects.toThrow(InvalidTokenException);
+    expect(verifications).toHaveBeenCalledTimes(1);
   });
 
   it('keeps at most ACCESS_TOKEN_CACHE_SIZE tokens, dropping the least recently used; 0 keeps none', async () => {
-    const { service, verifications, issue } = await counted(2);
+    const { verify, verifications, issue } = await counted(2);
     const [a, b, c] = await Promise.all([issue(REFRESH_JTI), issue(NEXT_JTI), issue('66666666-6666-4666-8666-666666666666')]);
-    for (const pair of [a, b, a, c]) await service.verify(pair.accessToken, 'access');
+    for (const pair of [a, b, a, c]) await verify(pair.accessToken, 'access');
     // b was the least recently used when c came.
     expect(verifications).toHaveBeenCalledTimes(3);
-    await service.verify(a.accessToken, 'access');
-    await service.verify(c.accessToken, 'access');
+    await verify(a.accessToken, 'access');
+    await verify(c.accessToken, 'access');
     expect(verifications).toHaveBeenCalledTimes(3);
-    await service.verify(b.accessToken, 'access');
+    await verify(b.accessToken, 'access');
     expect(verifications).toHaveBeenCalledTimes(4);
 
     const none = await counted(0);
     const { accessToken } = await none.issue();
-    await none.service.verify(accessToken, 'access');
-    await none.service.verify(accessToken, 'access');
+    await none.verify(accessToken, 'access').catch(() => undefined);
+    await none.verify(accessToken, 'access').catch(() => undefined);
     expect(none.verifications).toHaveBeenCalledTimes(2);
   });
 });

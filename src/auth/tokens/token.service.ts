@@ -1,18 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
 import type { Environment } from '../../config/environment.js';
-import {
-  type AccessClaims,
-  type RefreshClaims,
-  TOKEN_MAKER,
-  TOKEN_VERIFIERS,
-  type TokenClaims,
-  type TokenMaker,
-  type TokenPurpose,
-} from './token-maker.js';
-import { VerifiedTokens } from './verified-tokens.js';
+import { type AccessClaims, type RefreshClaims, TOKEN_MAKER, type TokenMaker, type TokenPurpose } from './token-maker.js';
 
 export type { AccessClaims, RefreshClaims, TokenPurpose };
 
@@ -38,45 +28,26 @@ export function customKeyMatches(presented: string, userId: string, tokenHash: s
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Issues pairs in the configured format; verifies a token in whichever format it is in. */
+/** Issues pairs in the configured format (verification is the strategies', strategies/). */
 @Injectable()
 export class TokenService {
   private readonly accessTtl: number;
   private readonly refreshTtl: number;
-  private readonly verifiedAccess: VerifiedTokens;
 
   constructor(
     @Inject(TOKEN_MAKER) private readonly maker: TokenMaker,
-    @Inject(TOKEN_VERIFIERS) private readonly verifiers: readonly TokenMaker[],
     config: ConfigService<Environment, true>,
   ) {
     this.accessTtl = config.get('JWT_ACCESS_TTL', { infer: true });
     this.refreshTtl = config.get('JWT_REFRESH_TTL', { infer: true });
-    this.verifiedAccess = new VerifiedTokens(config.get('ACCESS_TOKEN_CACHE_SIZE', { infer: true }), (token) => this.verifyNow(token, 'access'));
   }
 
   /** A new pair for session `sessionId`; `refreshJti` must be the one stored as the session's live token. */
   async issuePair(userId: string, sessionId: string, refreshJti: string, tokenHash: string): Promise<TokenPair> {
     const [accessToken, refreshToken] = await Promise.all([
-      this.maker.create('access', { sub: userId, sid: sessionId, jti: randomUUID() }, this.accessTtl),
-      this.maker.create('refresh', { sub: userId, sid: sessionId, jti: refreshJti, key: customKey(userId, tokenHash) }, this.refreshTtl),
+      this.maker.create('access', { sub: userId, sid: sessionId, jti: randomUUID() }),
+      this.maker.create('refresh', { sub: userId, sid: sessionId, jti: refreshJti, key: customKey(userId, tokenHash) }),
     ]);
     return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.accessTtl, refreshExpiresIn: this.refreshTtl };
-  }
-
-  /**
-   * The one verification path (the passport strategies call it): the maker of the token's format
-   * checks it completely. A format whose keys are absent is refused like any bad token. An access
-   * token is checked once per instance and then remembered until it expires (VerifiedTokens).
-   */
-  verify<P extends TokenPurpose>(token: string, purpose: P): Promise<Readonly<TokenClaims<P>>> {
-    if (purpose === 'access') return this.verifiedAccess.claims(token) as Promise<Readonly<TokenClaims<P>>>;
-    return this.verifyNow(token, purpose);
-  }
-
-  private async verifyNow<P extends TokenPurpose>(token: string, purpose: P): Promise<TokenClaims<P>> {
-    const maker = this.verifiers.find((m) => m.recognises(token));
-    if (!maker) throw new InvalidTokenException();
-    return maker.verify(token, purpose);
   }
 }

@@ -1,0 +1,57 @@
+import type { FastifyRequest } from 'fastify';
+import { refreshCookieOf } from '../refresh-cookie.js';
+
+/** Ed25519 (PASETO v4.public): the signature is the last 64 bytes of the body. */
+const ED25519_SIGNATURE_BYTES = 64;
+
+/**
+ * RFC 4648 §5 base64url without padding, in its one spelling. Node's decoder skips characters
+ * outside the alphabet, padding and set trailing bits, so other texts would read as the same bytes;
+ * decoding and encoding again gives back exactly the canonical text, and only that.
+ */
+function canonicalSegment(segment: string): Buffer | undefined {
+  const bytes = Buffer.from(segment, 'base64url');
+  return segment.length > 0 && bytes.toString('base64url') === segment ? bytes : undefined;
+}
+
+/**
+ * Where a token's text is read from a request, and the one spelling a token can have (API.md,
+ * "Tokens have one spelling"): every segment canonical base64url and the signature of the length
+ * its keys produce. Anything else is refused before any cache or verifier sees it, so one token
+ * is one text.
+ */
+export class TokenText {
+  constructor(
+    /** Per purpose, the byte lengths of the RS256 signatures of its keys (2048-bit RSA: 256). */
+    private readonly rsaSignatureLengths: Readonly<Record<'access' | 'refresh', ReadonlySet<number>>>,
+  ) {}
+
+  /** `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive), if canonical. */
+  bearer(request: Pick<FastifyRequest, 'headers'>): string | undefined {
+    const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
+    return match ? this.canonical(match[1], 'access') : undefined;
+  }
+
+  /** The body's `refreshToken` first, then the HttpOnly cookie, if canonical. */
+  refresh(request: Pick<FastifyRequest, 'headers' | 'body'>): string | undefined {
+    const fromBody = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+    const token = typeof fromBody === 'string' && fromBody !== '' ? fromBody : refreshCookieOf(request);
+    return token === undefined ? undefined : this.canonical(token, 'refresh');
+  }
+
+  /** `token` when it has the one spelling a JWT or a PASETO v4.public of `purpose` can have. */
+  canonical(token: string, purpose: 'access' | 'refresh'): string | undefined {
+    const parts = token.split('.');
+    // v4.public.<payload ‖ signature>.<footer>: other versions and purposes are refused here already.
+    if (parts[0] === 'v4' && parts[1] === 'public') {
+      const body = parts.length === 4 ? canonicalSegment(parts[2]) : undefined;
+      return body && body.length > ED25519_SIGNATURE_BYTES && canonicalSegment(parts[3]) ? token : undefined;
+    }
+    if (parts.length === 3) {
+      const signature = canonicalSegment(parts[2]);
+      const canonical = canonicalSegment(parts[0]) && canonicalSegment(parts[1]) && signature;
+      return canonical && this.rsaSignatureLengths[purpose].has(signature.length) ? token : undefined;
+    }
+    return undefined;
+  }
+}
