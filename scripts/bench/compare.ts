@@ -11,13 +11,17 @@
  *   the ceiling first in even ones, so a drift in the machine's speed hits both alike;
  * - the ratio of a route is the median over rounds of that round's service req/s ÷ ceiling req/s.
  * Beside it, each server's own CPU time per request (Linux /proc): it moves much less than req/s
- * when other processes take the core, so it tells a real gap from a noisy round.
+ * when other processes take the core, so it tells a real gap from a noisy round. And the CPU time
+ * per request of the Postgres backends serving each side (found by `application_name`, read from
+ * /proc when Postgres runs on this machine): the database is the part that does not scale out, so
+ * work moved into SQL is not free.
  *
  * The service as configured by default remembers verified access tokens (ACCESS_TOKEN_CACHE_SIZE),
  * so it checks the one token's signature once where the ceiling checks it on every request. A second
  * service process on the same database, with ACCESS_TOKEN_CACHE_SIZE=0, runs in the same rounds
  * ("cache off"): its ratio is the framework's cost alone, the same work as the ceiling's.
  */
+import pg from 'pg';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -38,8 +42,11 @@ const P99_TARGET = 2;
 type RouteName = keyof typeof TARGETS;
 const SIDES = ['service', 'uncached', 'ceiling'] as const;
 type Side = (typeof SIDES)[number];
-/** One measured run and the server's CPU milliseconds per answered request in it (null off Linux). */
-type Measured = RoundResult & { cpuMsPerRequest: number | null };
+/**
+ * One measured run, the server's CPU milliseconds per answered request in it, and its Postgres
+ * backends' (null off Linux, or when Postgres is not on this machine).
+ */
+type Measured = RoundResult & { cpuMsPerRequest: number | null; pgCpuMsPerRequest: number | null };
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
@@ -54,13 +61,47 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 
-async function measure(baseUrl: string, pid: number, spec: RouteSpec): Promise<Measured> {
+/** The `application_name` each side's database connections carry, so its backends can be told apart. */
+const applicationName = (side: Side) => `bench-${side}`;
+const withApplicationName = (url: string, side: Side) => {
+  const parsed = new URL(url);
+  parsed.searchParams.set('application_name', applicationName(side));
+  return parsed.toString();
+};
+
+/** CPU seconds so far of every Postgres backend serving `side`, by pid; null when one cannot be read. */
+async function backendCpu(admin: pg.Client, side: Side): Promise<Map<number, number> | null> {
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [applicationName(side)]);
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const seconds = cpuSeconds(pid);
+    if (seconds === null) return null;
+    cpu.set(pid, seconds);
+  }
+  return rows.length === 0 ? null : cpu;
+}
+
+/** CPU seconds between two readings of the same backends (a backend that appeared in between counts from 0). */
+function backendCpuBetween(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
+  if (!before || !after) return null;
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}
+
+async function measure(baseUrl: string, pid: number, spec: RouteSpec, admin: pg.Client, side: Side): Promise<Measured> {
   const cpuBefore = cpuSeconds(pid);
+  const pgBefore = await backendCpu(admin, side);
   const result = await runOnce(baseUrl, spec, { seconds: ROUND_SECONDS });
   const cpuAfter = cpuSeconds(pid);
+  const pgSeconds = backendCpuBetween(pgBefore, await backendCpu(admin, side));
   const answered = Object.values(result.statusCodes).reduce((a, b) => a + b, 0);
-  const cpuMsPerRequest = cpuBefore === null || cpuAfter === null || answered === 0 ? null : ((cpuAfter - cpuBefore) * 1000) / answered;
-  return { ...result, cpuMsPerRequest };
+  const perRequest = (seconds: number | null) => (seconds === null || answered === 0 ? null : (seconds * 1000) / answered);
+  return {
+    ...result,
+    cpuMsPerRequest: perRequest(cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore),
+    pgCpuMsPerRequest: perRequest(pgSeconds),
+  };
 }
 
 export interface Comparison {
@@ -119,7 +160,7 @@ function versusCeiling(side: Measured[], ceiling: Measured[]): SideVersusCeiling
 
 function routeReport(name: RouteName, rounds: Record<Side, Measured[]>): CeilingRoute {
   const round4 = (n: number | null) => (n === null ? null : Math.round(n * 10_000) / 10_000);
-  const row = (r: Measured) => ({ rps: round2(r.rps), p99: r.p99, cpuMsPerRequest: round4(r.cpuMsPerRequest) });
+  const row = (r: Measured) => ({ rps: round2(r.rps), p99: r.p99, cpuMsPerRequest: round4(r.cpuMsPerRequest), pgCpuMsPerRequest: round4(r.pgCpuMsPerRequest) });
   const { rps, p99, ...service } = versusCeiling(rounds.service, rounds.ceiling);
   return {
     service: { rps, p99 },
@@ -158,11 +199,14 @@ export async function compareWithCeiling(resources: Resources, workDir: string, 
   const stopServices = resources.hold('the compared services', async () => {
     for (const started of services) await stopServer(started.child);
   });
-  const service = await startServer(serviceDb.url, keysDir, join(workDir, 'service-compared.log'), { cpu });
+  const service = await startServer(withApplicationName(serviceDb.url, 'service'), keysDir, join(workDir, 'service-compared.log'), { cpu });
   services.push(service);
-  const uncached = await startServer(serviceDb.url, keysDir, join(workDir, 'service-uncached.log'), { cpu, env: { ACCESS_TOKEN_CACHE_SIZE: '0' } });
+  const uncached = await startServer(withApplicationName(serviceDb.url, 'uncached'), keysDir, join(workDir, 'service-uncached.log'), {
+    cpu,
+    env: { ACCESS_TOKEN_CACHE_SIZE: '0' },
+  });
   services.push(uncached);
-  const ceiling = await startCeiling(prepared.script, ceilingDb.url, join(workDir, 'ceiling.log'), { cpu });
+  const ceiling = await startCeiling(prepared.script, withApplicationName(ceilingDb.url, 'ceiling'), join(workDir, 'ceiling.log'), { cpu });
   const stopCeiling = resources.hold('the ceiling', () => stopServer(ceiling.child));
   log(`service pid ${service.child.pid} on ${service.baseUrl}, the same with ACCESS_TOKEN_CACHE_SIZE=0 pid ${uncached.child.pid} on ${uncached.baseUrl}, ceiling pid ${ceiling.child.pid} on ${ceiling.baseUrl}`);
 
@@ -181,6 +225,9 @@ export async function compareWithCeiling(resources: Resources, workDir: string, 
     Record<Side, Measured[]>
   >;
 
+  const admin = new pg.Client({ connectionString: serviceDb.url });
+  await admin.connect();
+  const closeAdmin = resources.hold('the Postgres CPU reader', () => admin.end());
   const loadBefore = loadavg();
   if (!('unpinned' in pinning)) pinThisProcess(String(pinning.loadCpu));
   try {
@@ -194,8 +241,9 @@ export async function compareWithCeiling(resources: Resources, workDir: string, 
       const order: readonly Side[] = i % 2 === 1 ? SIDES : [...SIDES].reverse();
       for (const route of routes) {
         for (const side of order) {
-          const result = await measure(servers[side].baseUrl, servers[side].pid, specs[side][route]);
-          const cpu = result.cpuMsPerRequest === null ? '' : `, ${(result.cpuMsPerRequest * 1000).toFixed(0)} µs CPU/request`;
+          const result = await measure(servers[side].baseUrl, servers[side].pid, specs[side][route], admin, side);
+          const µs = (ms: number | null, what: string) => (ms === null ? '' : `, ${(ms * 1000).toFixed(0)} µs ${what}`);
+          const cpu = µs(result.cpuMsPerRequest, 'CPU/request') + µs(result.pgCpuMsPerRequest, 'Postgres CPU/request');
           log(`${route} ${side}: round ${i}/${ROUNDS}: ${describeRound(result)}${cpu}`);
           rounds[route][side].push(result);
         }
@@ -206,6 +254,7 @@ export async function compareWithCeiling(resources: Resources, workDir: string, 
     if (!('unpinned' in pinning)) pinThisProcess(pinning.original);
   }
   const loadAfter = loadavg();
+  await closeAdmin();
 
   await stopCeiling();
   await stopServices();

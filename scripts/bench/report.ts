@@ -100,7 +100,8 @@ export interface CeilingRoute extends Omit<SideVersusCeiling, 'rps' | 'p99'> {
    * every request, as the ceiling does, so its ratio is the framework's cost alone. Not a target.
    */
   uncached: SideVersusCeiling;
-  rounds: Record<'service' | 'uncached' | 'ceiling', { rps: number; p99: number; cpuMsPerRequest: number | null }>[];
+  /** `pgCpuMsPerRequest`: CPU of the Postgres backends serving that side, per request (null when unreadable). */
+  rounds: Record<'service' | 'uncached' | 'ceiling', { rps: number; p99: number; cpuMsPerRequest: number | null; pgCpuMsPerRequest: number | null }>[];
 }
 
 export type CeilingReport =
@@ -154,6 +155,16 @@ export function printCeilingReport(report: CeilingReport): void {
           (r.cpuRatio === null ? '' : `; CPU ratios ${perRound((x) => (x.ceiling.cpuMsPerRequest ?? NaN) / (x[side].cpuMsPerRequest ?? NaN))}`),
       );
     }
+  }
+  for (const [name, r] of Object.entries(report.routes)) {
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+    const µs = (side: 'service' | 'uncached' | 'ceiling', of: 'cpuMsPerRequest' | 'pgCpuMsPerRequest') => {
+      const values = r.rounds.map((round) => round[side][of]).filter((v): v is number => v !== null);
+      return values.length === 0 ? 'n/a' : `${Math.round(median(values) * 1000)} µs`;
+    };
+    console.log(
+      `- ${name} CPU per request, median over rounds (process / Postgres backends): service ${µs('service', 'cpuMsPerRequest')} / ${µs('service', 'pgCpuMsPerRequest')}, cache off ${µs('uncached', 'cpuMsPerRequest')} / ${µs('uncached', 'pgCpuMsPerRequest')}, ceiling ${µs('ceiling', 'cpuMsPerRequest')} / ${µs('ceiling', 'pgCpuMsPerRequest')}`,
+    );
   }
   console.log(`- load average (1/5/15 min) before ${report.loadAverage.before.join(' ')}, after ${report.loadAverage.after.join(' ')}\n`);
   for (const [name, r] of Object.entries(report.routes)) {

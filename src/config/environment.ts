@@ -100,8 +100,9 @@ export class Environment {
   /**
    * How many verified access tokens are remembered (tokens/verified-tokens.ts), so a token's
    * signature is checked once per instance rather than on every request; 0 checks it every time.
+   * About 370 bytes an entry (measured): the maximum stays under 40 MB of the 192 MB production heap.
    */
-  @IntegerIn(0, 1_000_000, 'must be an integer from 0 to 1000000')
+  @IntegerIn(0, 100_000, 'must be an integer from 0 to 100000')
   ACCESS_TOKEN_CACHE_SIZE: number;
 
   @IsString()

@@ -123,15 +123,19 @@ describe('tokens through the guards', () => {
       expect(refresh.expiresAt - access.expiresAt).toBeLessThanOrEqual(603_900_000 + 1000);
     });
 
-    it('refuses a valid access token whose session is revoked, and accepts it again for a live one', async () => {
+    it('refuses a valid access token whose session is revoked, first seen or remembered, and accepts it for a live one', async () => {
       const { accessToken } = await issue(name);
+      const revoked = async () => {
+        guarded.revokedSessions.add(SESSION);
+        try {
+          await expect(verify(accessToken, 'access')).rejects.toThrow(InvalidTokenException);
+        } finally {
+          guarded.revokedSessions.delete(SESSION);
+        }
+      };
+      await revoked();
       await expect(verify(accessToken, 'access')).resolves.toMatchObject({ sub: USER });
-      guarded.revokedSessions.add(SESSION);
-      try {
-        await expect(verify(accessToken, 'access')).rejects.toThrow(InvalidTokenException);
-      } finally {
-        guarded.revokedSessions.delete(SESSION);
-      }
+      await revoked();
       await expect(verify(accessToken, 'access')).resolves.toMatchObject({ sub: USER });
     });
 
@@ -165,6 +169,10 @@ describe('tokens through the guards', () => {
         format().forge(access(), {
           key: name === 'jwt' ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : generateKeyPairSync('ed25519').privateKey,
         })],
+      ['an access token signed with the refresh key, under its kid', () => {
+        const ring = (name === 'jwt' ? keys.jwt! : keys.paseto!).refresh;
+        return format().forge(access(), { key: ring.privateKey, kid: ring.kid });
+      }],
       ['an unknown kid', () => format().forge(access(), { kid: name === 'jwt' ? 'no-such-kid' : k4Pid(k4Public(generateKeyPairSync('ed25519').publicKey)) })],
       ['no kid', () => format().forge(access(), { kid: null })],
       ['a session id that is not a UUID', () => format().forge(access({ sid: "x' OR 1=1" }))],
