@@ -126,7 +126,7 @@ async function main() {
     await client.connect();
     try {
       const pending = async () =>
-        Number((await client.query(`SELECT count(*) FROM pgboss.job WHERE name = 'sms' AND state <> 'completed'`)).rows[0].count);
+        Number((await client.query<{ count: string }>(`SELECT count(*) FROM pgboss.job WHERE name = 'sms' AND state <> 'completed'`)).rows[0].count);
       for (let i = 0; (await pending()) > 0 && i < 600; i++) await sleep(100);
       const { rows } = await client.query<{ id: string; created: string }>(
         `SELECT id, extract(epoch FROM created_on) * 1000 AS created FROM pgboss.job WHERE name = 'sms' AND created_on >= $1`,

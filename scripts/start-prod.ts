@@ -7,7 +7,8 @@ import { ROOT } from './root.js';
  * dist/main.js with exactly these, without npm in between so the child's pid is the server's.
  */
 export function startProdNodeFlags(): string[] {
-  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const script = scripts['start:prod'];
   const words = script.trim().split(/\s+/);
   if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js') throw new Error(`start:prod is not "node <flags> dist/main.js": ${script}`);
   return words.slice(1, -1);

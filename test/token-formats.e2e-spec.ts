@@ -100,7 +100,7 @@ describe('TOKEN_FORMAT=paseto', () => {
     const res = await request(app.getHttpServer()).get('/auth/sessions').set(bearer(laptop.accessToken)).expect(200);
     expect(res.body).toHaveLength(2);
     expect(res.body.find((s: { current: boolean }) => s.current)).toMatchObject({ id: claimsOf(laptop.accessToken).sid, userAgent: 'laptop' });
-    await request(app.getHttpServer()).delete(`/auth/sessions/${claimsOf(phone.accessToken).sid}`).set(bearer(laptop.accessToken)).expect(204);
+    await request(app.getHttpServer()).delete(`/auth/sessions/${String(claimsOf(phone.accessToken).sid)}`).set(bearer(laptop.accessToken)).expect(204);
     expectInvalidToken(await me(app, phone.accessToken));
   });
 });

@@ -32,7 +32,8 @@ export async function prepareCeiling(): Promise<{ script: string } | { skip: str
   await mkdir(CEILING_COPY_DIR, { recursive: true });
   const script = join(CEILING_COPY_DIR, 'main.mjs');
   await copyFile(source, script);
-  const wanted: Record<string, string> = JSON.parse(readFileSync(join(CEILING_DIR, 'package.json'), 'utf8')).dependencies ?? {};
+  const manifest = JSON.parse(readFileSync(join(CEILING_DIR, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const wanted = manifest.dependencies ?? {};
   for (const [name, range] of Object.entries(wanted)) {
     const manifest = join(ROOT, 'node_modules', name, 'package.json');
     const installed = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : undefined;

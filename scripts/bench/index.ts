@@ -42,6 +42,7 @@ async function measureService(resources: Resources, workDir: string, keysDir: st
   const db = await createScratchDatabase('bench');
   const dropDb = resources.hold(`database ${db.name}`, () => dropScratchDatabase(db));
   log(`database ${db.name} on ${db.source}`);
+  // eslint-disable-next-line prefer-const -- the release below must see it, and it is assigned after
   let server: Server | undefined;
   const stop = resources.hold('the service', async () => {
     if (server) await stopServer(server.child);

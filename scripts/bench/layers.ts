@@ -29,12 +29,12 @@ interface Profile {
 const LAYERS: [string, (url: string, fn: string) => boolean][] = [
   ['logging', (url, fn) => /pino|sonic-boom/.test(url) || fn === 'writeString' || fn === 'logRequest'],
   ['metrics', (url) => /prometheus/.test(url)],
-  ['verify', (url, fn) => /(jwt|paseto)\.maker|verified-tokens/.test(url) || fn === 'verifyOneShot'],
+  ['verify', (url, fn) => /jsonwebtoken|jws|jwa|paseto|verified-tokens|token-text|\.strategy/.test(url) || fn === 'verifyOneShot'],
   ['session check', (url) => /session-state\.cache/.test(url)],
   ['passport', (url) => /passport|token\.guards/.test(url)],
   ['SQL (pg)', (url) => /node_modules\/(pg|pg-pool|pg-protocol|pg-types|postgres-[a-z]+)\/|\/database\/db\.js/.test(url)],
   ['serialisation', (url, fn) => fn === 'serialize' || /fast-json-stringify/.test(url)],
-  ['security headers', (url, fn) => fn === 'securityHeaders'],
+  ['security headers', (_url, fn) => fn === 'securityHeaders'],
   ['Nest', (url) => /@nestjs\/|reflect-metadata|class-validator|class-transformer|\/dist\/(users|todos|auth)\//.test(url)],
   ['Fastify', (url) => /fastify|find-my-way|avvio/.test(url)],
 ];

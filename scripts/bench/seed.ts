@@ -13,24 +13,24 @@ export interface Session {
   inFlight: boolean;
 }
 
-async function call(baseUrl: string, method: string, path: string, body: unknown, token?: string): Promise<{ status: number; json: any }> {
+async function call(baseUrl: string, method: string, path: string, body: unknown, token?: string): Promise<{ status: number; json: unknown }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`${baseUrl}${path}`, { method, headers, body: JSON.stringify(body) });
   const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
+  return { status: response.status, json: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
-async function expectStatus(baseUrl: string, method: string, path: string, body: unknown, status: number, token?: string): Promise<any> {
+async function expectStatus<T = unknown>(baseUrl: string, method: string, path: string, body: unknown, status: number, token?: string): Promise<T> {
   const response = await call(baseUrl, method, path, body, token);
   if (response.status !== status) {
     throw new Error(`${method} ${path}: expected ${status}, got ${response.status} ${JSON.stringify(response.json)}`);
   }
-  return response.json;
+  return response.json as T;
 }
 
 async function login(baseUrl: string, email: string, password: string): Promise<{ accessToken: string; refreshToken: string }> {
-  return expectStatus(baseUrl, 'POST', '/auth/login', { email, password }, 200);
+  return expectStatus<{ accessToken: string; refreshToken: string }>(baseUrl, 'POST', '/auth/login', { email, password }, 200);
 }
 
 const seededTodo = (n: number) => ({ title: `Seeded todo ${n}`, description: 'seeded by the benchmark' });

@@ -31,7 +31,7 @@ function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString();
     if (text.trim() === '') return done(null, undefined);
-    secureParse(request, text, (error, parsed) => {
+    void secureParse(request, text, (error, parsed) => {
       if (error) return done(new BadRequestException(jsonRefusal(text)), undefined);
       if (depthExceeds(parsed, MAX_JSON_DEPTH)) {
         return done(new BadRequestException(`Body is nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);

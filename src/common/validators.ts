@@ -41,6 +41,7 @@ export function IsDateTime(options?: ValidationOptions): PropertyDecorator {
 }
 
 // NUL cannot be stored in a Postgres text column, and a lone surrogate has no UTF-8 form: either would not round-trip verbatim.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**

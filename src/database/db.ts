@@ -93,7 +93,7 @@ export class Db {
    * rolls back with the caller's work. The app's own statements go through `run`.
    */
   async foreign(text: string, values: unknown[] | undefined, tx: Tx): Promise<pg.QueryResultRow[]> {
-    return (await this.on(tx).query(text, values)).rows;
+    return (await this.on(tx).query<pg.QueryResultRow>(text, values)).rows;
   }
 
   /** One round trip to the database (the health check). */

@@ -17,7 +17,7 @@ import { TokenText } from '../tokens/token-text.js';
  */
 function tokenOrRefusal<T>(error: unknown, user: T | false | null | undefined): T {
   // Not `instanceof Error`: errors raised inside node (a dropped connection) may come from another realm (Jest's).
-  if (error && !(error instanceof HttpException)) throw error;
+  if (error && !(error instanceof HttpException)) throw error as Error;
   if (error || !user) throw new InvalidTokenException();
   return user;
 }

@@ -47,7 +47,7 @@ export class SessionStateCache implements OnApplicationBootstrap, OnApplicationS
 
   /** Backend pid of the LISTEN connection (for operators and tests). */
   get listenerPid(): number | undefined {
-    return (this.listener as (pg.Client & { processID?: number }) | undefined)?.processID;
+    return (this.listener as pg.Client & { processID?: number })?.processID;
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -16,7 +16,7 @@ function captureLogs() {
 }
 
 const configOf = (raw: Record<string, string>) =>
-  new ConfigService<Environment, true>(validateEnvironment(raw) as unknown as Record<string, unknown>);
+  new ConfigService<Environment, true>(validateEnvironment(raw));
 
 describe('the mail transport chosen at start-up', () => {
   afterEach(() => Logger.overrideLogger(false));
