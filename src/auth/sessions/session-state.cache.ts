@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { Environment } from '../../config/environment.js';
 import { Db } from '../../database/db.js';
@@ -28,7 +29,8 @@ interface SessionState {
 @Injectable()
 export class SessionStateCache implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SessionStateCache.name);
-  private readonly entries = new Map<string, SessionState>();
+  /** The same LRU library as VerifiedTokens: at most MAX_ENTRIES, the least recently used dropped first. */
+  private readonly entries = new LRUCache<string, SessionState>({ max: MAX_ENTRIES });
   /** Bumped on every invalidation: a database read that raced one is not cached. */
   private epoch = 0;
   private listener: pg.Client | undefined;
@@ -72,7 +74,7 @@ export class SessionStateCache implements OnApplicationBootstrap, OnApplicationS
     const row = await this.db.one(SESSIONS.state, [sessionId]);
     if (!row) return false;
     const state = { userId: row.userId, expiresAt: row.expiresAt.getTime(), revoked: row.revoked };
-    if (this.listening && epoch === this.epoch) this.remember(sessionId, state);
+    if (this.listening && epoch === this.epoch) this.entries.set(sessionId, state);
     return !state.revoked && state.expiresAt > now && state.userId === userId;
   }
 
@@ -80,14 +82,6 @@ export class SessionStateCache implements OnApplicationBootstrap, OnApplicationS
   invalidate(sessionIds: Iterable<string>): void {
     this.epoch++;
     for (const id of sessionIds) this.entries.delete(id);
-  }
-
-  private remember(sessionId: string, state: SessionState): void {
-    if (this.entries.size >= MAX_ENTRIES) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(sessionId, state);
   }
 
   private async listen(): Promise<void> {
