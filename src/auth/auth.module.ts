@@ -11,6 +11,8 @@ import { AuthService } from './auth.service.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import { AccessTokenGuard, RefreshTokenGuard } from './guards/token.guards.js';
 import { JwksController } from './jwks.controller.js';
+import { PasskeysController } from './passkeys/passkeys.controller.js';
+import { PasskeysService } from './passkeys/passkeys.service.js';
 import { PasswordService } from './password.service.js';
 import { RecoveryController } from './recovery.controller.js';
 import { RecoveryLinks } from './recovery/recovery-links.js';
@@ -39,7 +41,7 @@ import { TokenService } from './tokens/token.service.js';
       }),
     }),
   ],
-  controllers: [AuthController, AccountController, JwksController, RecoveryController],
+  controllers: [AuthController, AccountController, JwksController, RecoveryController, PasskeysController],
   providers: [
     ...tokenMakerProviders,
     TokenService,
@@ -48,6 +50,7 @@ import { TokenService } from './tokens/token.service.js';
     SessionsService,
     AuthService,
     RecoveryLinks,
+    PasskeysService,
     AccessTokenStrategy,
     RefreshTokenStrategy,
     RefreshTokenGuard,
@@ -55,5 +58,7 @@ import { TokenService } from './tokens/token.service.js';
     RefreshCookie,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
+  // The pages (src/pages) call the same services as the API.
+  exports: [AuthService, RecoveryLinks, AuthThrottlerGuard],
 })
 export class AuthModule {}
