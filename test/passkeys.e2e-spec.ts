@@ -156,6 +156,18 @@ describe('passkeys (WebAuthn) through the API', () => {
     await login(options.challengeId, authenticator.get(options, { counter: 6 })).expect(200);
   });
 
+  it('of two sign-ins racing with one counter value (a cloned authenticator), exactly one passes', async () => {
+    const { authenticator } = await userWithPasskey();
+    for (let round = 1; round <= 3; round++) {
+      const [a, b] = await Promise.all([loginOptions(), loginOptions()]);
+      const results = await Promise.all([
+        login(a.challengeId, authenticator.get(a, { counter: round * 10 })),
+        login(b.challengeId, authenticator.get(b, { counter: round * 10 })),
+      ]);
+      expect(results.map((res) => res.status).sort()).toEqual([200, 401]);
+    }
+  });
+
   it("options for an email accept only that account's passkey", async () => {
     const alice = await userWithPasskey();
     const mallory = await userWithPasskey();
