@@ -11,6 +11,8 @@ import { AuthService } from './auth.service.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import { AccessTokenGuard, RefreshTokenGuard } from './guards/token.guards.js';
 import { JwksController } from './jwks.controller.js';
+import { PasskeysController } from './passkeys/passkeys.controller.js';
+import { PasskeysService } from './passkeys/passkeys.service.js';
 import { PasswordService } from './password.service.js';
 import { RecoveryController } from './recovery.controller.js';
 import { RecoveryLinks } from './recovery/recovery-links.js';
@@ -40,13 +42,14 @@ import { TokensModule } from './tokens/tokens.module.js';
       }),
     }),
   ],
-  controllers: [AuthController, AccountController, JwksController, RecoveryController],
+  controllers: [AuthController, AccountController, JwksController, RecoveryController, PasskeysController],
   providers: [
     PasswordService,
     SessionStateCache,
     SessionsService,
     AuthService,
     RecoveryLinks,
+    PasskeysService,
     VerifiedAccess,
     JwtAccessStrategy,
     JwtRefreshStrategy,
@@ -57,5 +60,7 @@ import { TokensModule } from './tokens/tokens.module.js';
     RefreshCookie,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
+  // The pages (src/pages) call the same services as the API.
+  exports: [AuthService, RecoveryLinks, AuthThrottlerGuard],
 })
 export class AuthModule {}

@@ -58,6 +58,21 @@ describe('validateEnvironment', () => {
     expect(env.MAIL_FROM).toBe('no-reply@example.com');
   });
 
+  it('defaults the passkey relying party to localhost and the origin of APP_URL', () => {
+    expect(validateEnvironment({ PORT: '8080' })).toMatchObject({ WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: 'http://localhost:8080' });
+    expect(validateEnvironment({ APP_URL: 'https://app.example.com/todo/' }).WEBAUTHN_ORIGINS).toBe('https://app.example.com');
+    const given = validateEnvironment({ WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://app.example.com,https://example.com' });
+    expect(given).toMatchObject({ WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://app.example.com,https://example.com' });
+  });
+
+  it.each([
+    ['WEBAUTHN_RP_ID', 'https://example.com', 'WEBAUTHN_RP_ID must be a lower-case host name'],
+    ['WEBAUTHN_RP_ID', 'example.com:443', 'WEBAUTHN_RP_ID must be a lower-case host name'],
+    ['WEBAUTHN_ORIGINS', 'https://example.com/path', 'WEBAUTHN_ORIGINS must be comma-separated exact origins'],
+  ])('refuses %s=%s', (name, value, message) => {
+    expect(() => validateEnvironment({ [name]: value })).toThrow(message);
+  });
+
   it('parses numbers and keeps a valid database url', () => {
     const env = validateEnvironment({ PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/app', BCRYPT_ROUNDS: '4' });
     expect(env.PORT).toBe(8080);

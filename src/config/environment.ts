@@ -68,6 +68,7 @@ const DEFAULTS = {
   QUEUE_RETRY_DELAY: '2',
   SMS_PROVIDER: 'log',
   VONAGE_API_URL: 'https://api.nexmo.com',
+  WEBAUTHN_RP_ID: 'localhost',
 } satisfies Partial<Record<keyof Environment, string>>;
 
 /** Every variable the service reads, declared once and validated at start-up (API.md, Configuration). */
@@ -213,6 +214,17 @@ export class Environment {
   @IsOptional()
   @IntegerIn(0, 60, 'must be a whole number of seconds from 0 to 60')
   SHUTDOWN_DELAY?: number;
+
+  /** The passkeys' relying party: the host name (no scheme, no port) every passkey is bound to. */
+  @Matches(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, {
+    message: 'must be a lower-case host name without scheme or port, e.g. app.example.com',
+  })
+  WEBAUTHN_RP_ID: string;
+
+  /** Origins a passkey ceremony may come from; unset, the origin of APP_URL. Parsed by parseCorsOrigins. */
+  @IsOptional()
+  @IsParsableBy(parseCorsOrigins, 'must be comma-separated exact origins such as https://app.example.com')
+  WEBAUTHN_ORIGINS: string;
 }
 
 export class ConfigurationError extends Error {
@@ -237,6 +249,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     'SHUTDOWN_DELAY',
     'APP_URL',
     'SMTP_URL',
+    'WEBAUTHN_ORIGINS',
   ]);
   const given = Object.fromEntries(
     Object.entries(raw).filter(([name, value]) => known.has(name) && value !== undefined && value !== ''),
@@ -252,6 +265,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   // Links are `${APP_URL}/path`: no trailing slash, whatever was given.
   env.APP_URL = (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  // The pages at APP_URL are where passkeys are made and used.
+  env.WEBAUTHN_ORIGINS ??= new URL(env.APP_URL).origin;
   // The client appends `/v1/messages` itself.
   env.VONAGE_API_URL = env.VONAGE_API_URL.replace(/\/+$/, '');
   return env;
