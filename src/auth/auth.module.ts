@@ -11,6 +11,10 @@ import { AuthService } from './auth.service.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import { AccessTokenGuard, RefreshTokenGuard } from './guards/token.guards.js';
 import { JwksController } from './jwks.controller.js';
+import { MfaController } from './mfa/mfa.controller.js';
+import { MfaService } from './mfa/mfa.service.js';
+import { loadSecretBox } from './mfa/mfa-keys.js';
+import { SecretBox } from './mfa/secret-box.js';
 import { PasswordService } from './password.service.js';
 import { RecoveryController } from './recovery.controller.js';
 import { RecoveryLinks } from './recovery/recovery-links.js';
@@ -39,7 +43,7 @@ import { TokenService } from './tokens/token.service.js';
       }),
     }),
   ],
-  controllers: [AuthController, AccountController, JwksController, RecoveryController],
+  controllers: [AuthController, AccountController, JwksController, RecoveryController, MfaController],
   providers: [
     ...tokenMakerProviders,
     TokenService,
@@ -48,6 +52,18 @@ import { TokenService } from './tokens/token.service.js';
     SessionsService,
     AuthService,
     RecoveryLinks,
+    {
+      provide: SecretBox,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) =>
+        loadSecretBox({
+          KEYS_DIR: config.get('KEYS_DIR', { infer: true }),
+          NODE_ENV: config.get('NODE_ENV', { infer: true }),
+          MFA_ENCRYPTION_KEY: config.get('MFA_ENCRYPTION_KEY', { infer: true }),
+          MFA_ENCRYPTION_KEYS_RETIRED: config.get('MFA_ENCRYPTION_KEYS_RETIRED', { infer: true }),
+        }),
+    },
+    MfaService,
     AccessTokenStrategy,
     RefreshTokenStrategy,
     RefreshTokenGuard,

@@ -104,19 +104,36 @@ describe('token makers', () => {
     it('creates tokens that it verifies, with the purpose as typ and the custom key on refresh tokens', async () => {
       // Whole seconds: both formats write iat and exp to the second.
       const issuedFrom = Math.floor(Date.now() / 1000) * 1000;
-      const token = await maker().create('access', { sub: USER, sid: SESSION, jti: JTI }, 900);
-      const refreshToken = await maker().create('refresh', { sub: USER, sid: SESSION, jti: JTI, key: 'k' }, 3600);
+      const token = await maker().create('access', { sub: USER, sid: SESSION, jti: JTI, amr: ['pwd', 'otp'] }, 900);
+      const refreshToken = await maker().create('refresh', { sub: USER, sid: SESSION, jti: JTI, amr: ['pwd', 'otp'], key: 'k' }, 3600);
       const issuedTo = Date.now();
       const access = await maker().verify(token, 'access');
-      expect(access).toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'access', expiresAt: expect.any(Number) });
+      expect(access).toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'access', amr: ['pwd', 'otp'], expiresAt: expect.any(Number) });
       const refresh = await maker().verify(refreshToken, 'refresh');
-      expect(refresh).toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'refresh', key: 'k', expiresAt: expect.any(Number) });
+      expect(refresh).toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'refresh', amr: ['pwd', 'otp'], key: 'k', expiresAt: expect.any(Number) });
       // The lifetimes given, read back in milliseconds (refresh: 3600 s asked, within its 604800 s bound).
       expect(access.expiresAt).toBeGreaterThanOrEqual(issuedFrom + 900_000);
       expect(access.expiresAt).toBeLessThanOrEqual(issuedTo + 900_000);
       expect(refresh.expiresAt - access.expiresAt).toBeGreaterThanOrEqual(2_700_000 - 1000);
       expect(refresh.expiresAt - access.expiresAt).toBeLessThanOrEqual(2_700_000 + 1000);
       expect(maker().recognises(token)).toBe(true);
+    });
+
+    it('reads a token without amr (issued before amr existed) as a password sign-in', async () => {
+      await expect(maker().verify(await format().forge(access()), 'access')).resolves.toMatchObject({ amr: ['pwd'] });
+    });
+
+    it.each<[string, unknown]>([
+      ['a string', 'pwd'],
+      ['an empty list', []],
+      ['a number inside', ['pwd', 1]],
+      ['an unknown shape of method', ['PWD OTP']],
+      ['too many methods', ['pwd', 'otp', 'sms', 'hwk', 'mfa']],
+    ])('refuses a signed token whose amr is %s', async (_case, amr) => {
+      await expect(maker().verify(await format().forge(access({ amr } as Claims)), 'access')).rejects.toThrow(InvalidTokenException);
+      await expect(maker().verify(await format().forge(access({ amr: ['pwd', 'otp'] } as Claims)), 'access')).resolves.toMatchObject({
+        amr: ['pwd', 'otp'],
+      });
     });
 
     it('says a token expires at iat plus the lifetime when that comes before its exp', async () => {
@@ -211,7 +228,7 @@ describe('token makers', () => {
       };
       await expect(makers.jwt.verify(reordered('access', access()), 'access')).resolves.toMatchObject({ sub: USER, typ: 'access' });
       await expect(makers.jwt.verify(reordered('access', access()), 'refresh')).rejects.toThrow(InvalidTokenException);
-      const issued = await makers.jwt.create('access', { sub: USER, sid: SESSION, jti: JTI }, 900);
+      const issued = await makers.jwt.create('access', { sub: USER, sid: SESSION, jti: JTI, amr: ['pwd'] }, 900);
       await expect(makers.jwt.verify(issued, 'access')).resolves.toMatchObject({ sub: USER });
       await expect(makers.jwt.verify(issued, 'refresh')).rejects.toThrow(InvalidTokenException);
     });
@@ -224,7 +241,7 @@ describe('token makers', () => {
       return { version, purpose, body: Buffer.from(body, 'base64url'), footer };
     };
     beforeAll(async () => {
-      legit = await makers.paseto.create('access', { sub: USER, sid: SESSION, jti: JTI }, 900);
+      legit = await makers.paseto.create('access', { sub: USER, sid: SESSION, jti: JTI, amr: ['pwd'] }, 900);
     });
 
     it('writes v4.public tokens with RFC 3339 times and the signing key\'s k4.pid in a JSON footer', async () => {
@@ -293,7 +310,7 @@ describe('checkClaims', () => {
   const claims = { sub: USER, sid: SESSION, jti: JTI, typ: 'access' };
 
   it('refuses a lifetime that is not a finite number, which would never end', () => {
-    expect(checkClaims(claims, 'access', 1_000)).toEqual({ ...claims, expiresAt: 1_000 });
+    expect(checkClaims(claims, 'access', 1_000)).toEqual({ ...claims, amr: ['pwd'], expiresAt: 1_000 });
     expect(() => checkClaims(claims, 'access', Infinity)).toThrow(InvalidTokenException);
     expect(() => checkClaims(claims, 'access', NaN)).toThrow(InvalidTokenException);
   });

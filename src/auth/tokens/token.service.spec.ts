@@ -52,12 +52,12 @@ describe('TokenService', () => {
 
   it('issues in TOKEN_FORMAT and verifies both formats once both have keys: switching logs nobody out', async () => {
     const jwtOnly = await serviceFor(await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' }), 'jwt');
-    const jwtPair = await jwtOnly.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
+    const jwtPair = await jwtOnly.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64), ['pwd']);
     expect(jwtPair.accessToken.split('.')).toHaveLength(3);
 
     const keys = await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
     const paseto = await serviceFor(keys, 'paseto');
-    const pasetoPair = await paseto.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
+    const pasetoPair = await paseto.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64), ['pwd']);
     expect(pasetoPair.accessToken).toMatch(/^v4\.public\./);
     expect(pasetoPair).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800 });
     expect(kidOf(pasetoPair.accessToken)).toBe(keys.paseto!.access.kid);
@@ -78,9 +78,9 @@ describe('TokenService', () => {
 
   it('refuses a PASETO token where only JWT keys exist, and accepts the JWT beside it', async () => {
     const both = await serviceFor(await KeyStore.load({ KEYS_DIR: await scratch('p'), NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' }), 'paseto');
-    const pasetoPair = await both.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+    const pasetoPair = await both.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64), ['pwd']);
     const jwtOnly = await serviceFor(await KeyStore.load({ KEYS_DIR: await scratch('j'), NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' }), 'jwt');
-    const jwtPair = await jwtOnly.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+    const jwtPair = await jwtOnly.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64), ['pwd']);
     await expect(jwtOnly.verify(pasetoPair.accessToken, 'access')).rejects.toThrow(InvalidTokenException);
     await expect(jwtOnly.verify(jwtPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
     // …and a JWT where only PASETO keys exist.
@@ -92,7 +92,7 @@ describe('TokenService', () => {
     async (format) => {
       const rotatedDir = await scratch(`rotate-${format}`);
       const before = await serviceFor(await KeyStore.load({ KEYS_DIR: rotatedDir, NODE_ENV: 'test', TOKEN_FORMAT: format }), format);
-      const oldPair = await before.issuePair(USER, SESSION, REFRESH_JTI, 'c'.repeat(64));
+      const oldPair = await before.issuePair(USER, SESSION, REFRESH_JTI, 'c'.repeat(64), ['pwd']);
       const rotated = await rotateKeys(rotatedDir);
       expect(rotated.map((r) => `${r.format}/${r.purpose}`)).toEqual([`${format}/access`, `${format}/refresh`]);
       const [access, refresh] = rotated;
@@ -102,7 +102,7 @@ describe('TokenService', () => {
       const after = await serviceFor(reloaded, format);
       await expect(after.verify(oldPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
       await expect(after.verify(oldPair.refreshToken, 'refresh')).resolves.toMatchObject({ sub: USER });
-      const newPair = await after.issuePair(USER, SESSION, NEXT_JTI, 'c'.repeat(64));
+      const newPair = await after.issuePair(USER, SESSION, NEXT_JTI, 'c'.repeat(64), ['pwd']);
       expect(kidOf(newPair.accessToken)).toBe(access.newKid);
       expect(kidOf(newPair.refreshToken)).toBe(refresh.newKid);
       const published = format === 'jwt' ? reloaded.jwks.keys.map((k) => k.kid) : reloaded.paserk.keys.map((k) => k.kid);
@@ -192,7 +192,7 @@ describe('TokenService: verified access tokens are remembered', () => {
   async function counted(size: number) {
     const { service, maker } = await wired(keys, 'jwt', size);
     const verifications = jest.spyOn(maker, 'verify');
-    const issue = async (jti = REFRESH_JTI) => service.issuePair(USER, SESSION, jti, 'd'.repeat(64));
+    const issue = async (jti = REFRESH_JTI) => service.issuePair(USER, SESSION, jti, 'd'.repeat(64), ['pwd']);
     return { service, verifications, issue };
   }
 

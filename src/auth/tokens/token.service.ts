@@ -5,6 +5,7 @@ import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
 import type { Environment } from '../../config/environment.js';
 import {
   type AccessClaims,
+  type Amr,
   type RefreshClaims,
   TOKEN_MAKER,
   TOKEN_VERIFIERS,
@@ -14,7 +15,7 @@ import {
 } from './token-maker.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
-export type { AccessClaims, RefreshClaims, TokenPurpose };
+export type { AccessClaims, Amr, RefreshClaims, TokenPurpose };
 
 export interface TokenPair {
   accessToken: string;
@@ -55,11 +56,14 @@ export class TokenService {
     this.verifiedAccess = new VerifiedTokens(config.get('ACCESS_TOKEN_CACHE_SIZE', { infer: true }), (token) => this.verifyNow(token, 'access'));
   }
 
-  /** A new pair for session `sessionId`; `refreshJti` must be the one stored as the session's live token. */
-  async issuePair(userId: string, sessionId: string, refreshJti: string, tokenHash: string): Promise<TokenPair> {
+  /**
+   * A new pair for session `sessionId`; `refreshJti` must be the one stored as the session's live
+   * token, and `amr` the session's.
+   */
+  async issuePair(userId: string, sessionId: string, refreshJti: string, tokenHash: string, amr: Amr): Promise<TokenPair> {
     const [accessToken, refreshToken] = await Promise.all([
-      this.maker.create('access', { sub: userId, sid: sessionId, jti: randomUUID() }, this.accessTtl),
-      this.maker.create('refresh', { sub: userId, sid: sessionId, jti: refreshJti, key: customKey(userId, tokenHash) }, this.refreshTtl),
+      this.maker.create('access', { sub: userId, sid: sessionId, jti: randomUUID(), amr }, this.accessTtl),
+      this.maker.create('refresh', { sub: userId, sid: sessionId, jti: refreshJti, amr, key: customKey(userId, tokenHash) }, this.refreshTtl),
     ]);
     return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.accessTtl, refreshExpiresIn: this.refreshTtl };
   }
