@@ -89,7 +89,8 @@ describe('auth', () => {
       const access = decode(res.body.accessToken);
       expect(access.header).toMatchObject({ alg: 'RS256', kid: expect.any(String) });
       expect(access.payload).toMatchObject({ sub: id, typ: 'access', iss: 'todo-api', aud: 'todo-api' });
-      expect(Object.keys(access.payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'typ']);
+      expect(Object.keys(access.payload).sort()).toEqual(['amr', 'aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'typ']);
+      expect(access.payload.amr).toEqual(['pwd']);
       expect((access.payload.exp as number) - (access.payload.iat as number)).toBe(900);
 
       const refreshClaims = decode(res.body.refreshToken);
