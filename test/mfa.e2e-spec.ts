@@ -333,6 +333,22 @@ describe('second factor across restarts, instances and password resets', () => {
     expect((await me(app, pair.accessToken).expect(200)).body.mfaEnabled).toBe(true);
   });
 
+  it('a password change keeps this device signed in with its amr, and MFA on', async () => {
+    const app = await start();
+    const http = app.getHttpServer();
+    const user = await enrol(http);
+    const pair = (await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: user.recoveryCodes[0] }).expect(200)).body as TokenPair;
+    const changed = await request(http)
+      .post('/users/me/password')
+      .set(bearer(pair.accessToken))
+      .send({ currentPassword: PASSWORD, newPassword: 'another password 2' })
+      .expect(200);
+    expect(claimsOf(changed.body.accessToken).amr).toEqual(['pwd', 'otp']);
+    expect(claimsOf(changed.body.refreshToken).amr).toEqual(['pwd', 'otp']);
+    expectInvalidToken(await me(app, pair.accessToken));
+    await expect(login(http, user.email, 'another password 2').expect(200)).resolves.toMatchObject({ body: { mfaRequired: true } });
+  });
+
   it('answers 400 for malformed bodies, never 500', async () => {
     const app = await start();
     const http = app.getHttpServer();
