@@ -349,6 +349,47 @@ describe('second factor across restarts, instances and password resets', () => {
     await expect(login(http, user.email, 'another password 2').expect(200)).resolves.toMatchObject({ body: { mfaRequired: true } });
   });
 
+  it('an mfaToken dies when it expires', async () => {
+    const app = await start();
+    const http = app.getHttpServer();
+    const user = await enrol(http);
+    const [stale, fresh] = [await mfaTokenFor(http, user.email), await mfaTokenFor(http, user.email)];
+    const { rowCount } = await db.query(
+      `UPDATE mfa_challenges SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')`,
+      [stale],
+    );
+    expect(rowCount).toBe(1);
+    await loginMfa(http, { mfaToken: stale, code: user.app.peek() }).expect(401);
+    await loginMfa(http, { mfaToken: fresh, code: await user.app.next() }).expect(200);
+  });
+
+  it('a flood of concurrent guesses on one mfaToken gets 5 tries in all', async () => {
+    const app = await start();
+    const http = app.getHttpServer();
+    const user = await enrol(http);
+    const mfaToken = await mfaTokenFor(http, user.email);
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => loginMfa(http, { mfaToken, code: user.app.wrong() })))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(5);
+    expect(statuses.filter((s) => s !== 400).every((s) => s === 401)).toBe(true);
+    await loginMfa(http, { mfaToken, code: user.app.peek() }).expect(401);
+  });
+
+  it('wrong passwords on the MFA routes count against the account too', async () => {
+    const app = await start();
+    const http = app.getHttpServer();
+    const user = await enrol(http);
+    const auth = bearer(user.pair.accessToken);
+    for (let i = 0; i < 5; i++) {
+      await request(http).post('/auth/mfa/recovery-codes').set(auth).send({ password: 'not the password', code: user.app.peek() }).expect(403);
+    }
+    const held = await request(http).post('/auth/mfa/disable').set(auth).send({ password: PASSWORD, code: user.app.peek() }).expect(429);
+    expect(Number(held.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await me(app, user.pair.accessToken).expect(200)).body.mfaEnabled).toBe(true);
+    // Another account is not held.
+    const other = await enrol(http);
+    await request(http).post('/auth/mfa/recovery-codes').set(bearer(other.pair.accessToken)).send({ password: PASSWORD, code: await other.app.next() }).expect(200);
+  });
+
   it('answers 400 for malformed bodies, never 500', async () => {
     const app = await start();
     const http = app.getHttpServer();
