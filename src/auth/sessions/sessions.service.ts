@@ -3,8 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { Environment } from '../../config/environment.js';
 import { Db, type Tx } from '../../database/db.js';
-import type { Amr } from '../tokens/token-maker.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import type { Amr } from '../tokens/token-maker.js';
 import { SessionStateCache } from './session-state.cache.js';
 import { type ActiveSessionRow, SESSIONS } from './sessions.sql.js';
 
@@ -55,8 +55,8 @@ export class SessionsService {
    * Spends refresh token `jti` of session `sessionId` and makes a new jti the live one (at most one
    * of any concurrent calls with the same token rotates). Within REFRESH_REUSE_GRACE seconds of
    * its spending, the token spent last gets the current live jti instead, so tabs refreshing at
-   * once converge on one token. Returns the live jti, the user's tokenHash and the session's amr, or null
-   * when the token was neither live nor within the grace.
+   * once converge on one token. Returns the live jti, the user's current tokenHash and the
+   * session's amr, or null when the token was neither live nor within the grace.
    */
   async rotate(sessionId: string, userId: string, jti: string): Promise<{ liveJti: string; tokenHash: string; amr: Amr } | null> {
     return (await this.db.one(SESSIONS.rotate, [sessionId, userId, jti, randomUUID(), this.refreshTtl, this.reuseGrace])) ?? null;
