@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { Secret } from 'otpauth';
@@ -265,15 +265,22 @@ describe('second factor across restarts, instances and password resets', () => {
     opened.push(app);
     return app;
   };
+  const stop = async (app: NestFastifyApplication) => {
+    opened.splice(opened.indexOf(app), 1);
+    await app.close();
+  };
 
   beforeAll(async () => {
     smtp = await TestSmtpServer.create();
     db = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
   });
+  // Each test's instances end with it: the machine's Postgres connections are shared.
+  afterEach(async () => {
+    for (const app of opened.splice(0)) await app.close().catch(() => undefined);
+  });
   afterAll(async () => {
     await db?.end();
-    for (const app of opened) await app.close().catch(() => undefined);
     await smtp?.stop();
   });
 
@@ -281,11 +288,11 @@ describe('second factor across restarts, instances and password resets', () => {
     const original = key();
     const before = await start({ MFA_ENCRYPTION_KEY: original });
     const user = await enrol(before.getHttpServer());
-    await before.close();
+    await stop(before);
 
     const restarted = await start({ MFA_ENCRYPTION_KEY: original });
     await fullLogin(restarted.getHttpServer(), user);
-    await restarted.close();
+    await stop(restarted);
 
     const sealedBefore = (await db.query<{ secret: string }>('SELECT secret FROM user_totp WHERE user_id = $1', [user.userId])).rows[0].secret;
     const rotated = await start({ MFA_ENCRYPTION_KEY: key(), MFA_ENCRYPTION_KEYS_RETIRED: original });
