@@ -89,7 +89,8 @@ describe('auth', () => {
       const access = decode(res.body.accessToken);
       expect(access.header).toMatchObject({ alg: 'RS256', kid: expect.any(String) });
       expect(access.payload).toMatchObject({ sub: id, typ: 'access', iss: 'todo-api', aud: 'todo-api' });
-      expect(Object.keys(access.payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'typ']);
+      expect(Object.keys(access.payload).sort()).toEqual(['amr', 'aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'typ']);
+      expect(access.payload.amr).toEqual(['pwd']);
       expect((access.payload.exp as number) - (access.payload.iat as number)).toBe(900);
 
       const refreshClaims = decode(res.body.refreshToken);
@@ -238,7 +239,8 @@ describe('auth', () => {
       const res = await request(http).get('/auth/sessions').set(bearer(laptop.accessToken)).expect(200);
       expect(res.body).toHaveLength(2);
       for (const s of res.body) {
-        expect(Object.keys(s).sort()).toEqual(['createdAt', 'current', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+        expect(Object.keys(s).sort()).toEqual(['amr', 'createdAt', 'current', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+        expect(s.amr).toEqual(['pwd']);
       }
       const current = res.body.find((s: { current: boolean }) => s.current);
       expect(current).toMatchObject({ id: decode(laptop.accessToken).payload.sid, userAgent: 'laptop' });
@@ -272,12 +274,13 @@ describe('auth', () => {
         'email',
         'emailVerified',
         'id',
+        'mfaEnabled',
         'name',
         'phoneNumber',
         'smsNotifications',
         'updatedAt',
       ]);
-      expect(res.body).toMatchObject({ id: userId, email, name: null, emailVerified: false, phoneNumber: null, smsNotifications: false });
+      expect(res.body).toMatchObject({ id: userId, email, name: null, emailVerified: false, phoneNumber: null, smsNotifications: false, mfaEnabled: false });
     });
 
     it.each([

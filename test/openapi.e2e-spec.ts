@@ -39,6 +39,11 @@ const ROUTES: [method: string, path: string, statuses: string[], security: Secur
   ['delete', '/auth/passkeys/{id}', ['204', '400', '401', '404'], 'access token'],
   ['post', '/auth/passkeys/login/options', ['200', '400', '429'], 'public'],
   ['post', '/auth/passkeys/login', ['200', '400', '401', '429'], 'public'],
+  ['post', '/auth/mfa/totp/setup', ['200', '400', '401', '403', '409'], 'access token'],
+  ['post', '/auth/mfa/totp/enable', ['200', '400', '401', '409', '429'], 'access token'],
+  ['post', '/auth/mfa/disable', ['204', '400', '401', '403', '409', '429'], 'access token'],
+  ['post', '/auth/mfa/recovery-codes', ['200', '400', '401', '403', '409', '429'], 'access token'],
+  ['post', '/auth/login/mfa', ['200', '400', '401', '429'], 'public'],
   ['get', '/.well-known/jwks.json', ['200'], 'public'],
   ['get', '/.well-known/paserk.json', ['200'], 'public'],
   ['get', '/users/me', ['200', '401'], 'access token'],
@@ -102,6 +107,21 @@ describe('OpenAPI document', () => {
     expect(SignupDto.required).toEqual(expect.arrayContaining(['email', 'password']));
     expect(SignupDto.properties.name).toMatchObject({ type: 'string', maxLength: 100, nullable: true });
     expect(UpdateProfileDto.properties.name).toMatchObject({ type: 'string', nullable: true });
+  });
+
+  it('shows the login answer\'s two shapes, with an example of each', () => {
+    const ok = live.paths['/auth/login'].post.responses['200'] as { content: Record<string, { schema: { oneOf?: { $ref: string }[] }; examples?: Record<string, { value: Record<string, unknown> }> }> };
+    const json = ok.content['application/json'];
+    expect(json.schema.oneOf?.map((s) => s.$ref)).toEqual(['#/components/schemas/TokenPairDto', '#/components/schemas/MfaChallengeDto']);
+    expect(Object.values(json.examples ?? {}).map((e) => Object.keys(e.value).sort())).toEqual([
+      ['accessToken', 'expiresIn', 'refreshExpiresIn', 'refreshToken', 'tokenType'],
+      ['mfaRequired', 'mfaToken', 'mfaTokenExpiresIn'],
+    ]);
+    const { MfaChallengeDto, TotpSetupDto, RecoveryCodesDto, LoginMfaDto } = live.components.schemas;
+    expect(Object.keys(MfaChallengeDto.properties).sort()).toEqual(['mfaRequired', 'mfaToken', 'mfaTokenExpiresIn']);
+    expect(Object.keys(TotpSetupDto.properties).sort()).toEqual(['otpauthUri', 'qrSvg', 'secret']);
+    expect(RecoveryCodesDto.properties.recoveryCodes).toMatchObject({ type: 'array', example: expect.any(Array) });
+    expect(Object.keys(LoginMfaDto.properties).sort()).toEqual(['code', 'mfaToken', 'recoveryCode']);
   });
 
   it('describes the todo bodies, the list query and the todo shape, with examples', () => {

@@ -35,7 +35,8 @@ describe('TOKEN_FORMAT=paseto', () => {
     const { payload, footer } = pasetoTsVerify(key!.paserk, pair.accessToken, { validatePayload: true });
     expect(footer).toEqual({ kid: accessKid });
     expect(payload).toMatchObject({ typ: 'access', iss: 'todo-api', aud: 'todo-api', sid: expect.any(String) });
-    expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'typ']);
+    expect(Object.keys(payload).sort()).toEqual(['amr', 'aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'typ']);
+    expect(payload.amr).toEqual(['pwd']);
     expect(Date.parse(payload.exp!) - Date.parse(payload.iat!)).toBe(900_000);
     const refreshClaims = claimsOf(pair.refreshToken);
     expect(refreshClaims).toMatchObject({ sub: payload.sub, sid: payload.sid, typ: 'refresh', key: expect.any(String) });

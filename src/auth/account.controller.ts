@@ -53,7 +53,7 @@ export class AccountController {
     @ClientDevice() device: Device,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenPair> {
-    return this.cookie.set(reply, await this.auth.changePassword(user.userId, dto, device));
+    return this.cookie.set(reply, await this.auth.changePassword(user.userId, user.sessionId, dto, device));
   }
 
   @Delete()

@@ -5,6 +5,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -12,6 +13,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { BEARER } from '../common/swagger.js';
@@ -22,6 +24,7 @@ import { type AuthUser, CurrentUser } from './decorators/current-user.decorator.
 import { Public } from './decorators/public.decorator.js';
 import { LoginDto, RefreshDto, SessionDto, SignupDto, TokenPairDto } from './dto/auth.dto.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
+import { MfaChallengeDto } from './mfa/dto/mfa.dto.js';
 import { RefreshTokenGuard } from './guards/token.guards.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import { type Device, SessionsService } from './sessions/sessions.service.js';
@@ -52,13 +55,38 @@ export class AuthController {
   @UseGuards(AuthThrottlerGuard)
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Log in: opens a session, returns a token pair and sets the refresh_token cookie' })
-  @ApiOkResponse({ type: TokenPairDto })
+  @ApiOperation({
+    summary: 'Log in: opens a session, returns a token pair and sets the refresh_token cookie',
+    description:
+      'With two-factor authentication on, the answer is `{ mfaRequired: true, mfaToken, mfaTokenExpiresIn }` instead: ' +
+      'no session, no pair and no cookie until POST /auth/login/mfa receives the mfaToken with a code.',
+  })
+  @ApiExtraModels(TokenPairDto, MfaChallengeDto)
+  @ApiOkResponse({
+    description: 'A token pair; or, with two-factor authentication on, an mfaToken for POST /auth/login/mfa.',
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenPairDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
+    examples: {
+      'token pair': {
+        summary: 'Two-factor authentication off',
+        value: { accessToken: 'eyJhbGciOiJSUzI1NiIs…', refreshToken: 'eyJhbGciOiJSUzI1NiIs…', tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800 },
+      },
+      'second factor needed': {
+        summary: 'Two-factor authentication on',
+        value: { mfaRequired: true, mfaToken: 'q0S3JbTq6lBqK5p8x1yZt2Wc9eV4uN7mA0dF3gH6jKw', mfaTokenExpiresIn: 300 },
+      },
+    },
+  })
   @ApiBadRequestResponse({ description: 'Invalid body.' })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password.' })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After.' })
-  async login(@Body() dto: LoginDto, @ClientDevice() device: Device, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenPair> {
-    return this.cookie.set(reply, await this.auth.login(dto, device));
+  async login(
+    @Body() dto: LoginDto,
+    @ClientDevice() device: Device,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenPair | MfaChallengeDto> {
+    const answer = await this.auth.login(dto, device);
+    // The password alone sets no cookie when a second factor is due.
+    return 'mfaRequired' in answer ? answer : this.cookie.set(reply, answer);
   }
 
   @Public()

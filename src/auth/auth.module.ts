@@ -13,6 +13,10 @@ import { AccessTokenGuard, RefreshTokenGuard } from './guards/token.guards.js';
 import { JwksController } from './jwks.controller.js';
 import { PasskeysController } from './passkeys/passkeys.controller.js';
 import { PasskeysService } from './passkeys/passkeys.service.js';
+import { MfaController } from './mfa/mfa.controller.js';
+import { MfaService } from './mfa/mfa.service.js';
+import { loadSecretBox } from './mfa/mfa-keys.js';
+import { SecretBox } from './mfa/secret-box.js';
 import { PasswordService } from './password.service.js';
 import { RecoveryController } from './recovery.controller.js';
 import { RecoveryLinks } from './recovery/recovery-links.js';
@@ -42,7 +46,7 @@ import { TokensModule } from './tokens/tokens.module.js';
       }),
     }),
   ],
-  controllers: [AuthController, AccountController, JwksController, RecoveryController, PasskeysController],
+  controllers: [AuthController, AccountController, JwksController, RecoveryController, PasskeysController, MfaController],
   providers: [
     PasswordService,
     SessionStateCache,
@@ -55,6 +59,18 @@ import { TokensModule } from './tokens/tokens.module.js';
     JwtRefreshStrategy,
     PasetoAccessStrategy,
     PasetoRefreshStrategy,
+    {
+      provide: SecretBox,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) =>
+        loadSecretBox({
+          KEYS_DIR: config.get('KEYS_DIR', { infer: true }),
+          NODE_ENV: config.get('NODE_ENV', { infer: true }),
+          MFA_ENCRYPTION_KEY: config.get('MFA_ENCRYPTION_KEY', { infer: true }),
+          MFA_ENCRYPTION_KEYS_RETIRED: config.get('MFA_ENCRYPTION_KEYS_RETIRED', { infer: true }),
+        }),
+    },
+    MfaService,
     RefreshTokenGuard,
     AuthThrottlerGuard,
     RefreshCookie,

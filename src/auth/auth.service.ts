@@ -10,6 +10,8 @@ import { USERS } from '../users/users.sql.js';
 import type { ChangePasswordDto } from './dto/account.dto.js';
 import type { LoginDto, SignupDto } from './dto/auth.dto.js';
 import type { ResetPasswordDto } from './dto/recovery.dto.js';
+import type { MfaChallengeDto } from './mfa/dto/mfa.dto.js';
+import { AMR_PASSWORD, MfaService } from './mfa/mfa.service.js';
 import { newTokenHash, PasswordService } from './password.service.js';
 import { RecoveryLinks } from './recovery/recovery-links.js';
 import { type Device, SessionsService } from './sessions/sessions.service.js';
@@ -27,6 +29,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
     private readonly links: RecoveryLinks,
+    private readonly mfa: MfaService,
   ) {}
 
   /**
@@ -48,13 +51,17 @@ export class AuthService {
     }
   }
 
-  /** Unknown email and wrong password fail alike: same body, one bcrypt compare each. */
-  async login(dto: LoginDto, device: Device): Promise<TokenPair> {
+  /**
+   * Unknown email and wrong password fail alike: same body, one bcrypt compare each. With a second
+   * factor on, the password opens no session: the answer is an mfaToken for POST /auth/login/mfa.
+   */
+  async login(dto: LoginDto, device: Device): Promise<TokenPair | MfaChallengeDto> {
     const user = await this.db.one(USERS.credentialsByEmail, [dto.email]);
     const valid = await this.passwords.verify(dto.password, user?.passwordHash);
     if (!user || !valid) throw new UnauthorizedException('Invalid email or password');
-    const session = await this.sessions.open(user.id, device);
-    return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash);
+    if (await this.mfa.isEnabled(user.id)) return this.mfa.challenge(user.id, user.tokenHash);
+    const session = await this.sessions.open(user.id, device, AMR_PASSWORD);
+    return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash, session.amr);
   }
 
   /**
@@ -74,15 +81,16 @@ export class AuthService {
       await this.sessions.revoke(claims.sid, claims.sub);
       throw new InvalidTokenException();
     }
-    return this.tokens.issuePair(claims.sub, claims.sid, rotated.liveJti, rotated.tokenHash);
+    return this.tokens.issuePair(claims.sub, claims.sid, rotated.liveJti, rotated.tokenHash, rotated.amr);
   }
 
   /**
    * New hash, new tokenHash (every earlier refresh token dies), every session revoked and one new
    * session for this device, in one transaction. bcrypt runs before it, so no lock waits on it;
-   * the UPDATE only applies if the password is still the one just checked.
+   * the UPDATE only applies if the password is still the one just checked. The new session keeps
+   * how the device's session `sessionId` was signed in.
    */
-  async changePassword(userId: string, dto: ChangePasswordDto, device: Device): Promise<TokenPair> {
+  async changePassword(userId: string, sessionId: string, dto: ChangePasswordDto, device: Device): Promise<TokenPair> {
     const currentHash = await this.passwordHashOf(userId);
     if (!(await this.passwords.verify(dto.currentPassword, currentHash))) {
       throw new ForbiddenException('Current password is incorrect');
@@ -92,14 +100,15 @@ export class AuthService {
     }
     const passwordHash = await this.passwords.hash(dto.newPassword);
     const tokenHash = newTokenHash();
+    const amr = (await this.sessions.amrOf(sessionId, userId)) ?? AMR_PASSWORD;
 
     const session = await this.db.transaction(async (tx) => {
       if (!(await this.replacePassword(tx, userId, passwordHash, tokenHash, currentHash))) {
         throw new ConflictException('The password was changed by another request; try again');
       }
-      return this.sessions.open(userId, device, tx);
+      return this.sessions.open(userId, device, amr, tx);
     });
-    return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash);
+    return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash, session.amr);
   }
 
   /**

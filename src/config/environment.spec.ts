@@ -73,6 +73,23 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ [name]: value })).toThrow(message);
   });
 
+  it('takes MFA encryption keys of 32 bytes in base64 and names the variable of any other', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const old = Buffer.alloc(32, 9).toString('base64url');
+    expect(validateEnvironment({ MFA_ENCRYPTION_KEY: key, MFA_ENCRYPTION_KEYS_RETIRED: `${old},${key}` })).toMatchObject({
+      MFA_ENCRYPTION_KEY: key,
+      MFA_ENCRYPTION_KEYS_RETIRED: `${old},${key}`,
+    });
+    expect(validateEnvironment({}).MFA_ENCRYPTION_KEY).toBeUndefined();
+    for (const [name, value] of [
+      ['MFA_ENCRYPTION_KEY', Buffer.alloc(16).toString('base64')],
+      ['MFA_ENCRYPTION_KEY', 'not a key'],
+      ['MFA_ENCRYPTION_KEYS_RETIRED', `${key},`],
+    ]) {
+      expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} must be`));
+    }
+  });
+
   it('parses numbers and keeps a valid database url', () => {
     const env = validateEnvironment({ PORT: '8080', DATABASE_URL: 'postgres://u:p@db:5432/app', BCRYPT_ROUNDS: '4' });
     expect(env.PORT).toBe(8080);

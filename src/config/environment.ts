@@ -44,6 +44,9 @@ function VonageSetting(pattern: RegExp, form: string): PropertyDecorator {
 const IntegerIn = (min: number, max: number, message: string) =>
   applyDecorators(ToInt(), IsInt({ message }), Min(min, { message }), Max(max, { message }));
 
+/** 32 bytes in base64 (44 characters, one `=`) or base64url (43). */
+const MFA_KEY = /^([A-Za-z0-9+/]{43}=|[A-Za-z0-9_-]{43})$/;
+
 /** What an unset (or empty) variable means. */
 const DEFAULTS = {
   NODE_ENV: 'development',
@@ -208,6 +211,21 @@ export class Environment {
   METRICS_TOKEN?: string;
 
   /**
+   * Encrypts TOTP secrets at rest (auth/mfa/mfa-keys.ts): 32 bytes, base64. Unset: a key generated
+   * into KEYS_DIR outside production; production refuses to start without one.
+   */
+  @IsOptional()
+  @Matches(MFA_KEY, { message: 'must be 32 bytes in base64 (openssl rand -base64 32)' })
+  MFA_ENCRYPTION_KEY?: string;
+
+  /** Earlier MFA_ENCRYPTION_KEY values, comma-separated: secrets sealed under them still open. */
+  @IsOptional()
+  @Matches(new RegExp(`^${MFA_KEY.source.slice(1, -1)}(,${MFA_KEY.source.slice(1, -1)})*$`), {
+    message: 'must be comma-separated keys of 32 bytes in base64',
+  })
+  MFA_ENCRYPTION_KEYS_RETIRED?: string;
+
+  /**
    * Seconds between SIGTERM (readiness turns 503) and closing the server, so proxies stop routing
    * here first. Unset: 5 in production, 0 elsewhere (`nest start --watch` restarts with SIGTERM).
    */
@@ -250,6 +268,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     'APP_URL',
     'SMTP_URL',
     'WEBAUTHN_ORIGINS',
+    'MFA_ENCRYPTION_KEY',
+    'MFA_ENCRYPTION_KEYS_RETIRED',
   ]);
   const given = Object.fromEntries(
     Object.entries(raw).filter(([name, value]) => known.has(name) && value !== undefined && value !== ''),

@@ -4,6 +4,7 @@ import type { SignupResponseDto, UserProfileDto } from './dto/user-profile.dto.j
 // Rows come back in the response's shape, timestamps already ISO-8601 UTC.
 const PROFILE = `id, email, name, email_verified_at IS NOT NULL AS "emailVerified",
   phone_number AS "phoneNumber", sms_notifications AS "smsNotifications",
+  EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = users.id AND t.enabled_at IS NOT NULL) AS "mfaEnabled",
   ${isoUtc('created_at')} AS "createdAt", ${isoUtc('updated_at')} AS "updatedAt"`;
 
 /** The new phone number: $5 when the request gives one ($4), else the stored one. */

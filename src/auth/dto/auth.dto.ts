@@ -59,6 +59,13 @@ export class SessionDto {
   userAgent: string | null;
   @ApiProperty({ nullable: true, type: String, example: '203.0.113.7' })
   ip: string | null;
+  @ApiProperty({
+    type: [String],
+    example: ['pwd', 'otp'],
+    description: 'How the session was signed in (RFC 8176): `["pwd"]` a password, `["pwd","otp"]` a password and a one-time code.',
+  })
+  amr: string[];
+
   @ApiProperty({ description: 'Whether this is the session of the token making the request.' })
   current: boolean;
 }

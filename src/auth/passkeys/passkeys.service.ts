@@ -184,11 +184,11 @@ export class PasskeysService {
 
   /**
    * The one place a passkey sign-in becomes a session: the same session and token pair a password
-   * login opens (refresh, rotation, revocation, GET /auth/sessions).
-   * TODO(amr): pass `["webauthn"]` as the session's amr here once sessions carry one (TOTP work).
+   * login opens (refresh, rotation, revocation, GET /auth/sessions), signed in by `webauthn`
+   * (RFC 8176): a passkey with user verification is itself two factors, so MFA asks for nothing more.
    */
   private async openSession(userId: string, tokenHash: string, device: Device): Promise<TokenPair> {
-    const session = await this.sessions.open(userId, device);
-    return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash);
+    const session = await this.sessions.open(userId, device, ['webauthn']);
+    return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash, session.amr);
   }
 }

@@ -43,4 +43,8 @@ export class Session {
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   ip: string | null;
+
+  /** RFC 8176 method references of the sign-in: `{pwd}`, `{pwd,otp}`; refreshes keep them. */
+  @Column({ type: 'text', array: true, default: () => "'{pwd}'" })
+  amr: string[];
 }

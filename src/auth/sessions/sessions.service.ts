@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Environment } from '../../config/environment.js';
 import { Db, type Tx } from '../../database/db.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import type { Amr } from '../tokens/token-maker.js';
 import { SessionStateCache } from './session-state.cache.js';
 import { type ActiveSessionRow, SESSIONS } from './sessions.sql.js';
 
@@ -33,22 +34,31 @@ export class SessionsService {
     this.reuseGrace = config.get('REFRESH_REUSE_GRACE', { infer: true });
   }
 
-  /** Opens a session, inside `tx` when given; returns its id and the `jti` its first refresh token must carry. */
-  async open(userId: string, device: Device, tx?: Tx): Promise<{ id: string; refreshJti: string }> {
+  /**
+   * Opens a session signed in by the methods `amr` (RFC 8176: `["pwd"]`, `["pwd","otp"]`,
+   * `["webauthn"]`), inside `tx` when given; returns its id, the `jti` its first refresh token must
+   * carry, and its amr, which its tokens carry and every refresh keeps.
+   */
+  async open(userId: string, device: Device, amr: Amr, tx?: Tx): Promise<{ id: string; refreshJti: string; amr: Amr }> {
     const id = randomUUID();
     const refreshJti = randomUUID();
-    await this.db.run(SESSIONS.open, [id, userId, refreshJti, this.refreshTtl, device.userAgent, device.ip], tx);
-    return { id, refreshJti };
+    await this.db.run(SESSIONS.open, [id, userId, refreshJti, this.refreshTtl, device.userAgent, device.ip, amr], tx);
+    return { id, refreshJti, amr };
+  }
+
+  /** How a live session of the user was signed in; undefined once it has ended. */
+  async amrOf(sessionId: string, userId: string): Promise<Amr | undefined> {
+    return (await this.db.one(SESSIONS.amr, [sessionId, userId]))?.amr;
   }
 
   /**
    * Spends refresh token `jti` of session `sessionId` and makes a new jti the live one (at most one
    * of any concurrent calls with the same token rotates). Within REFRESH_REUSE_GRACE seconds of
    * its spending, the token spent last gets the current live jti instead, so tabs refreshing at
-   * once converge on one token. Returns the live jti and the user's current tokenHash, or null
-   * when the token was neither live nor within the grace.
+   * once converge on one token. Returns the live jti, the user's current tokenHash and the
+   * session's amr, or null when the token was neither live nor within the grace.
    */
-  async rotate(sessionId: string, userId: string, jti: string): Promise<{ liveJti: string; tokenHash: string } | null> {
+  async rotate(sessionId: string, userId: string, jti: string): Promise<{ liveJti: string; tokenHash: string; amr: Amr } | null> {
     return (await this.db.one(SESSIONS.rotate, [sessionId, userId, jti, randomUUID(), this.refreshTtl, this.reuseGrace])) ?? null;
   }
 
@@ -79,6 +89,11 @@ export class SessionsService {
   /** Ends every session of the user, inside `tx` when given. */
   async revokeAll(userId: string, tx?: Tx): Promise<void> {
     this.forget(await this.db.run(SESSIONS.revokeAll, [userId], tx), tx);
+  }
+
+  /** Ends every session of the user but `keptId`, inside `tx` when given. */
+  async revokeAllBut(userId: string, keptId: string, tx?: Tx): Promise<void> {
+    this.forget(await this.db.run(SESSIONS.revokeAllBut, [userId, keptId], tx), tx);
   }
 
   async listActive(userId: string, currentSessionId: string): Promise<SessionView[]> {

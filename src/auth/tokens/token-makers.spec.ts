@@ -55,7 +55,7 @@ describe('tokens through the guards', () => {
   /** Both formats' keys are in one KEYS_DIR: the guards verify both. */
   let guarded: GuardedTokens;
   const formats = {} as Record<TokenFormat, Format>;
-  const issue = (format: TokenFormat, jti = JTI) => guarded.issuer(format).issuePair(USER, SESSION, jti, 'k'.repeat(64));
+  const issue = (format: TokenFormat, jti = JTI) => guarded.issuer(format).issuePair(USER, SESSION, jti, 'k'.repeat(64), ['pwd', 'otp']);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'token-makers-spec-'));
@@ -113,9 +113,9 @@ describe('tokens through the guards', () => {
       const pair = await issue(name);
       const issuedTo = Date.now();
       const access = await verify(pair.accessToken, 'access');
-      expect(access).toEqual({ sub: USER, sid: SESSION, jti: expect.any(String), typ: 'access', expiresAt: expect.any(Number) });
+      expect(access).toEqual({ sub: USER, sid: SESSION, jti: expect.any(String), typ: 'access', amr: ['pwd', 'otp'], expiresAt: expect.any(Number) });
       const refresh = await verify(pair.refreshToken, 'refresh');
-      expect(refresh).toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'refresh', key: expect.any(String), expiresAt: expect.any(Number) });
+      expect(refresh).toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'refresh', amr: ['pwd', 'otp'], key: expect.any(String), expiresAt: expect.any(Number) });
       // The configured lifetimes, read back in milliseconds.
       expect(access.expiresAt).toBeGreaterThanOrEqual(issuedFrom + 900_000);
       expect(access.expiresAt).toBeLessThanOrEqual(issuedTo + 900_000);
@@ -137,6 +137,23 @@ describe('tokens through the guards', () => {
       await expect(verify(accessToken, 'access')).resolves.toMatchObject({ sub: USER });
       await revoked();
       await expect(verify(accessToken, 'access')).resolves.toMatchObject({ sub: USER });
+    });
+
+    it('reads a token without amr (issued before amr existed) as a password sign-in', async () => {
+      await expect(verify(await format().forge(access()), 'access')).resolves.toMatchObject({ amr: ['pwd'] });
+    });
+
+    it.each<[string, unknown]>([
+      ['a string', 'pwd'],
+      ['an empty list', []],
+      ['a number inside', ['pwd', 1]],
+      ['an unknown shape of method', ['PWD OTP']],
+      ['too many methods', ['pwd', 'otp', 'sms', 'hwk', 'mfa']],
+    ])('refuses a signed token whose amr is %s', async (_case, amr) => {
+      await expect(verify(await format().forge(access({ amr })), 'access')).rejects.toThrow(InvalidTokenException);
+      await expect(verify(await format().forge(access({ amr: ['pwd', 'otp'] })), 'access')).resolves.toMatchObject({
+        amr: ['pwd', 'otp'],
+      });
     });
 
     it('says a token expires at iat plus the lifetime when that comes before its exp', async () => {
@@ -203,7 +220,13 @@ describe('tokens through the guards', () => {
       ['padding appended', (t) => respell(t, (s) => `${s}==`)],
       ['a space inside', (t) => respell(t, (s) => `${s.slice(0, 20)} ${s.slice(20)}`)],
       ['standard base64 characters for the url-safe ones', (t) => respell(t, (s) => s.replaceAll('-', '+').replaceAll('_', '/'))],
-      ['the unused trailing bits set', (t) => respell(t, (s) => s.slice(0, -1) + withUnusedBitsSet(s.at(-1)!, unusedBits(s)))],
+      // In the first base64url segment whose length leaves bits unused (PASETO's version and purpose are not base64url).
+      ['the unused trailing bits set', (t) => {
+        const parts = t.split('.');
+        const at = parts.findIndex((segment, i) => i >= (name === 'jwt' ? 0 : 2) && unusedBits(segment) > 0);
+        parts[at] = parts[at].slice(0, -1) + withUnusedBitsSet(parts[at].at(-1)!, unusedBits(parts[at]));
+        return parts.join('.');
+      }],
       ['padding on the first segment', (t) => t.replace('.', '=.')],
       ...(name === 'jwt'
         ? ([['a signature four bytes too long', (t: string) => `${t}AAAAAA`]] as [string, (token: string) => string][])
@@ -357,7 +380,7 @@ describe('checkClaims', () => {
   const claims = { sub: USER, sid: SESSION, jti: JTI, typ: 'access' };
 
   it('refuses a lifetime that is not a finite number, which would never end', () => {
-    expect(checkClaims(claims, 'access', 1_000)).toEqual({ ...claims, expiresAt: 1_000 });
+    expect(checkClaims(claims, 'access', 1_000)).toEqual({ ...claims, amr: ['pwd'], expiresAt: 1_000 });
     expect(checkClaims(claims, 'access', Infinity)).toBeUndefined();
     expect(checkClaims(claims, 'access', NaN)).toBeUndefined();
   });

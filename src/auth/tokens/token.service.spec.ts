@@ -50,12 +50,12 @@ describe('TokenService', () => {
 
   it('issues in TOKEN_FORMAT and verifies both formats once both have keys: switching logs nobody out', async () => {
     const jwtOnly = await wired(dir, 'jwt');
-    const jwtPair = await jwtOnly.service.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
+    const jwtPair = await jwtOnly.service.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64), ['pwd']);
     expect(jwtPair.accessToken.split('.')).toHaveLength(3);
 
     const paseto = await wired(dir, 'paseto');
     const keys = await KeyStore.load({ KEYS_DIR: dir, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
-    const pasetoPair = await paseto.service.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64));
+    const pasetoPair = await paseto.service.issuePair(USER, SESSION, REFRESH_JTI, 'a'.repeat(64), ['pwd']);
     expect(pasetoPair.accessToken).toMatch(/^v4\.public\./);
     expect(pasetoPair).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800 });
     expect(kidOf(pasetoPair.accessToken)).toBe(keys.paseto!.access.kid);
@@ -75,14 +75,14 @@ describe('TokenService', () => {
 
   it('refuses a PASETO token where only JWT keys exist, and a JWT where only PASETO keys exist', async () => {
     const both = await wired(await scratch('p'), 'paseto');
-    const pasetoPair = await both.service.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+    const pasetoPair = await both.service.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64), ['pwd']);
     const jwtOnly = await wired(await scratch('j'), 'jwt');
-    const jwtPair = await jwtOnly.service.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+    const jwtPair = await jwtOnly.service.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64), ['pwd']);
     await expect(jwtOnly.verify(pasetoPair.accessToken, 'access')).rejects.toThrow(InvalidTokenException);
     await expect(jwtOnly.verify(jwtPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
     const pasetoOnly = await wired(await scratch('p2'), 'paseto');
     await expect(pasetoOnly.verify(jwtPair.accessToken, 'access')).rejects.toThrow(InvalidTokenException);
-    const own = await pasetoOnly.service.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64));
+    const own = await pasetoOnly.service.issuePair(USER, SESSION, REFRESH_JTI, 'b'.repeat(64), ['pwd']);
     await expect(pasetoOnly.verify(own.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
   });
 
@@ -91,7 +91,7 @@ describe('TokenService', () => {
     async (format) => {
       const rotatedDir = await scratch(`rotate-${format}`);
       const before = await wired(rotatedDir, format);
-      const oldPair = await before.service.issuePair(USER, SESSION, REFRESH_JTI, 'c'.repeat(64));
+      const oldPair = await before.service.issuePair(USER, SESSION, REFRESH_JTI, 'c'.repeat(64), ['pwd']);
       const rotated = await rotateKeys(rotatedDir);
       expect(rotated.map((r) => `${r.format}/${r.purpose}`)).toEqual([`${format}/access`, `${format}/refresh`]);
       const [access, refresh] = rotated;
@@ -101,7 +101,7 @@ describe('TokenService', () => {
       const after = await wired(rotatedDir, format);
       await expect(after.verify(oldPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
       await expect(after.verify(oldPair.refreshToken, 'refresh')).resolves.toMatchObject({ sub: USER });
-      const newPair = await after.service.issuePair(USER, SESSION, NEXT_JTI, 'c'.repeat(64));
+      const newPair = await after.service.issuePair(USER, SESSION, NEXT_JTI, 'c'.repeat(64), ['pwd']);
       expect(kidOf(newPair.accessToken)).toBe(access.newKid);
       expect(kidOf(newPair.refreshToken)).toBe(refresh.newKid);
       await expect(after.verify(newPair.accessToken, 'access')).resolves.toMatchObject({ sub: USER });
@@ -190,7 +190,7 @@ describe('the guard remembers the access tokens its strategies accepted', () => 
   async function counted(size: number) {
     const { service, verify, access } = await wired(dir, 'jwt', size);
     const verifications = jest.spyOn(access, 'accepted');
-    const issue = async (jti = REFRESH_JTI) => service.issuePair(USER, SESSION, jti, 'd'.repeat(64));
+    const issue = async (jti = REFRESH_JTI) => service.issuePair(USER, SESSION, jti, 'd'.repeat(64), ['pwd']);
     return { verify, access, verifications, issue };
   }
 

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Environment } from '../../config/environment.js';
-import { type AccessClaims, type RefreshClaims, TOKEN_MAKER, type TokenMaker, type TokenPurpose } from './token-maker.js';
+import { type AccessClaims, type Amr, type RefreshClaims, TOKEN_MAKER, type TokenMaker, type TokenPurpose } from './token-maker.js';
 
-export type { AccessClaims, RefreshClaims, TokenPurpose };
+export type { AccessClaims, Amr, RefreshClaims, TokenPurpose };
 
 export interface TokenPair {
   accessToken: string;
@@ -42,11 +42,14 @@ export class TokenService {
     this.refreshTtl = config.get('JWT_REFRESH_TTL', { infer: true });
   }
 
-  /** A new pair for session `sessionId`; `refreshJti` must be the one stored as the session's live token. */
-  async issuePair(userId: string, sessionId: string, refreshJti: string, tokenHash: string): Promise<TokenPair> {
+  /**
+   * A new pair for session `sessionId`; `refreshJti` must be the one stored as the session's live
+   * token, and `amr` the session's.
+   */
+  async issuePair(userId: string, sessionId: string, refreshJti: string, tokenHash: string, amr: Amr): Promise<TokenPair> {
     const [accessToken, refreshToken] = await Promise.all([
-      this.maker.create('access', { sub: userId, sid: sessionId, jti: randomUUID() }),
-      this.maker.create('refresh', { sub: userId, sid: sessionId, jti: refreshJti, key: customKey(userId, tokenHash) }),
+      this.maker.create('access', { sub: userId, sid: sessionId, jti: randomUUID(), amr }),
+      this.maker.create('refresh', { sub: userId, sid: sessionId, jti: refreshJti, amr, key: customKey(userId, tokenHash) }),
     ]);
     return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: this.accessTtl, refreshExpiresIn: this.refreshTtl };
   }

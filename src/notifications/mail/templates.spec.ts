@@ -26,6 +26,15 @@ describe('mail templates', () => {
     expect(mail.text).toContain('"<script>alert(1)</script>"@example.com');
   });
 
+  it.each(['mfa-enabled', 'mfa-disabled'] as const)('%s names the account in both parts, escaped in HTML, and carries no link', (name) => {
+    const mail = render(name, { email: '"<b>x</b>"@example.com' });
+    expect(mail.subject).toMatch(/^Two-factor authentication is (on|off)$/);
+    expect(mail.text).toContain('"<b>x</b>"@example.com');
+    expect(mail.html).toContain('&quot;&lt;b&gt;x&lt;/b&gt;&quot;@example.com');
+    expect(mail.html).not.toContain('<b>');
+    expect(`${mail.text}${mail.html}`).not.toMatch(/https?:/);
+  });
+
   it('escapes the five characters HTML gives meaning to', () => {
     expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
   });

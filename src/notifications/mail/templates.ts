@@ -2,6 +2,8 @@
 export interface TemplateData {
   'verify-email': { email: string; link: string; ttlSeconds: number };
   'password-reset': { email: string; link: string; ttlSeconds: number };
+  'mfa-enabled': { email: string };
+  'mfa-disabled': { email: string };
 }
 export type TemplateName = keyof TemplateData;
 
@@ -93,6 +95,22 @@ If you did not sign up, ignore this message: nothing happens unless the link is 
 If you did not ask for this, ignore this message: your password stays as it is.</p>`,
       ),
     };
+  },
+  'mfa-enabled': ({ email }) => {
+    const subject = 'Two-factor authentication is on';
+    const lines = [
+      `Two-factor authentication was turned on for the account ${email}: signing in now takes a code from your authenticator app (or one of your recovery codes) after the password.`,
+      'If you did not do this, someone else knows your password: reset it at once and contact us.',
+    ];
+    return { subject, text: lines.join('\n\n'), html: layout(subject, lines.map((line) => html`<p>${line}</p>`).join('\n')) };
+  },
+  'mfa-disabled': ({ email }) => {
+    const subject = 'Two-factor authentication is off';
+    const lines = [
+      `Two-factor authentication was turned off for the account ${email}: signing in takes the password alone again, and every other session was signed out.`,
+      'If you did not do this, reset your password at once and turn two-factor authentication back on.',
+    ];
+    return { subject, text: lines.join('\n\n'), html: layout(subject, lines.map((line) => html`<p>${line}</p>`).join('\n')) };
   },
 };
 

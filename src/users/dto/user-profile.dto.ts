@@ -19,10 +19,13 @@ export class UserProfileDto {
   phoneNumber: string | null;
   @ApiProperty({ description: 'A text message for every new todo; true only while phoneNumber is set.', example: false })
   smsNotifications: boolean;
+
+  @ApiProperty({ description: 'Whether signing in takes a TOTP code (or a recovery code) after the password.', example: false })
+  mfaEnabled: boolean;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 }
 
-export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt', 'emailVerified', 'phoneNumber', 'smsNotifications'] as const) {}
+export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt', 'emailVerified', 'phoneNumber', 'smsNotifications', 'mfaEnabled'] as const) {}
