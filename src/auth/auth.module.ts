@@ -19,6 +19,7 @@ import { SessionStateCache } from './sessions/session-state.cache.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { AccessTokenStrategy } from './strategies/access-token.strategy.js';
 import { RefreshTokenStrategy } from './strategies/refresh-token.strategy.js';
+import { KeyStore } from './tokens/key-store.js';
 import { tokenMakerProviders } from './tokens/token-makers.providers.js';
 import { TokenService } from './tokens/token.service.js';
 
@@ -55,5 +56,7 @@ import { TokenService } from './tokens/token.service.js';
     RefreshCookie,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
+  // Other features derive their server-side secrets (page cursors) from the loaded keys.
+  exports: [KeyStore],
 })
 export class AuthModule {}
