@@ -9,6 +9,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 import { TodosModule } from './todos/todos.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -31,6 +32,7 @@ export class AppModule {
         AuthModule,
         UsersModule,
         TodosModule,
+        RetentionModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
