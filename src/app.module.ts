@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { PagesModule } from './pages/pages.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 import { TodosModule } from './todos/todos.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -33,6 +34,7 @@ export class AppModule {
         UsersModule,
         TodosModule,
         PagesModule,
+        RetentionModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -127,7 +127,7 @@ describe('OpenAPI document', () => {
   it('describes the todo bodies, the list query and the todo shape, with examples', () => {
     expect(live.paths['/todos'].post.requestBody).toBeDefined();
     expect(live.paths['/todos/{id}'].patch.requestBody).toBeDefined();
-    expect(live.paths['/todos'].get.parameters?.map((p) => p.name).sort()).toEqual(['completed', 'limit', 'page']);
+    expect(live.paths['/todos'].get.parameters?.map((p) => p.name).sort()).toEqual(['completed', 'cursor', 'limit', 'page']);
     expect(live.paths['/todos'].post.responses['201'].content?.['application/json'].example).toBeDefined();
     expect(Object.keys(live.components.schemas.TodoDto.properties).sort()).toEqual([
       'completed',

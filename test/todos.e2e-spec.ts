@@ -246,8 +246,8 @@ describe('todos', () => {
 
     it('defaults to page 1 of 20, newest first, with the total', async () => {
       const res = await as(eve).get('/todos').expect(200);
-      expect(Object.keys(res.body).sort()).toEqual(['items', 'limit', 'page', 'total']);
-      expect(res.body).toMatchObject({ total: 25, page: 1, limit: 20 });
+      expect(Object.keys(res.body).sort()).toEqual(['items', 'limit', 'nextCursor', 'page', 'total']);
+      expect(res.body).toMatchObject({ total: 25, page: 1, limit: 20, nextCursor: expect.any(String) });
       expect(res.body.items).toEqual(created.slice().reverse().slice(0, 20));
     });
 
@@ -320,6 +320,138 @@ describe('todos', () => {
       'completed=true&completed=false',
     ])('refuses ?%s with a 400 instead of a default', async (qs) => {
       const res = await as(eve).get(`/todos?${qs}`).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    });
+  });
+
+  describe('cursor pages', () => {
+    let gus: SignedInUser;
+    let created: Todo[];
+    const newestFirst = () => created.slice().reverse();
+
+    /** Every page from `first` on, following nextCursor; fails on anything but a 200. */
+    const walk = async (user: SignedInUser, first: string) => {
+      const pages: { items: Todo[]; nextCursor: string | null; limit: number }[] = [];
+      let url: string | null = first;
+      while (url) {
+        const res: request.Response = await as(user).get(url).expect(200);
+        pages.push(res.body);
+        const next: string | null = res.body.nextCursor;
+        url = next === null ? null : `${first.replace(/cursor=[^&]*/, '')}&cursor=${next}`;
+        if (pages.length > 50) throw new Error('nextCursor never ran out');
+      }
+      return pages;
+    };
+
+    beforeAll(async () => {
+      gus = await signUpAndLogIn(app);
+      created = [];
+      for (let i = 0; i < 23; i++) created.push(await create(gus, { title: `cursor ${i}`, completed: i % 4 === 0 }));
+    });
+
+    it('walks every todo newest first without gaps or repeats, and the last page says null', async () => {
+      const pages = await walk(gus, '/todos?limit=10&cursor=');
+      expect(pages.map((p) => p.items.length)).toEqual([10, 10, 3]);
+      for (const page of pages) expect(Object.keys(page).sort()).toEqual(['items', 'limit', 'nextCursor']);
+      expect(pages.map((p) => p.limit)).toEqual([10, 10, 10]);
+      expect(pages.at(-1)!.nextCursor).toBeNull();
+      expect(pages.flatMap((p) => p.items)).toEqual(newestFirst());
+    });
+
+    it('a page that ends exactly at the last todo says null, not a cursor to an empty page', async () => {
+      const pages = await walk(gus, '/todos?limit=23&cursor=');
+      expect(pages).toHaveLength(1);
+      expect(pages[0]).toMatchObject({ nextCursor: null, limit: 23 });
+      expect(pages[0].items).toEqual(newestFirst());
+    });
+
+    it('continues from a numbered page’s nextCursor; the last numbered page has none', async () => {
+      const first = (await as(gus).get('/todos?page=1&limit=5').expect(200)).body;
+      expect(first.items).toEqual(newestFirst().slice(0, 5));
+      const next = (await as(gus).get(`/todos?limit=5&cursor=${first.nextCursor}`).expect(200)).body;
+      expect(next.items).toEqual(newestFirst().slice(5, 10));
+      await expect(as(gus).get('/todos?page=5&limit=5').expect(200)).resolves.toMatchObject({ body: { nextCursor: null } });
+      await expect(as(gus).get('/todos?page=9&limit=5').expect(200)).resolves.toMatchObject({ body: { items: [], nextCursor: null } });
+    });
+
+    it('keeps its place when the todo it stopped at is deleted meanwhile', async () => {
+      const first = (await as(gus).get('/todos?limit=4&cursor=').expect(200)).body;
+      const lastSeen = first.items[3] as Todo;
+      await as(gus).delete(`/todos/${lastSeen.id}`).expect(204);
+      created = created.filter((t) => t.id !== lastSeen.id);
+      const next = (await as(gus).get(`/todos?limit=4&cursor=${first.nextCursor}`).expect(200)).body;
+      expect(next.items).toEqual(newestFirst().slice(3, 7));
+    });
+
+    it('neither skips nor repeats todos created in the same microsecond', async () => {
+      const hal = await signUpAndLogIn(app);
+      const twins: Todo[] = [];
+      for (let i = 0; i < 7; i++) twins.push(await create(hal, { title: `twin ${i}` }));
+      await app.get(DataSource).query(`UPDATE todos SET created_at = '2026-01-02T03:04:05.678901Z' WHERE user_id = $1`, [hal.userId]);
+      const pages = await walk(hal, '/todos?limit=2&cursor=');
+      const ids = pages.flatMap((p) => p.items.map((t) => t.id));
+      expect(ids).toHaveLength(7);
+      expect([...ids].sort()).toEqual(twins.map((t) => t.id).sort());
+      // Ties go to the greater id first, the index's own order.
+      expect(ids).toEqual([...ids].sort().reverse());
+    });
+
+    it('filters on completed, and a cursor works only with the filter it was issued for', async () => {
+      const pages = await walk(gus, '/todos?completed=true&limit=2&cursor=');
+      expect(pages.flatMap((p) => p.items)).toEqual(newestFirst().filter((t) => t.completed));
+      const cursor = pages[0].nextCursor!;
+      await as(gus).get(`/todos?completed=true&limit=2&cursor=${cursor}`).expect(200);
+      for (const other of ['', '&completed=false']) {
+        const res = await as(gus).get(`/todos?limit=2&cursor=${cursor}${other}`).expect(400);
+        expect(res.body.message).toMatch(/completed filter/);
+      }
+    });
+
+    it('refuses a tampered cursor with a 400, while the genuine one still works', async () => {
+      const { nextCursor } = (await as(gus).get('/todos?limit=3&cursor=').expect(200)).body as { nextCursor: string };
+      const [payload, mac] = nextCursor.split('.');
+      const fields = JSON.parse(Buffer.from(payload, 'base64url').toString()) as string[];
+      // The same position moved back a year: a well-formed payload with the old MAC.
+      const moved = Buffer.from(JSON.stringify([fields[0], fields[1].replace(/^\d{4}/, (y) => String(Number(y) - 1)), fields[2]])).toString(
+        'base64url',
+      );
+      const flip = (text: string) => text.slice(0, -1) + (text.endsWith('A') ? 'B' : 'A');
+      for (const forged of [`${moved}.${mac}`, `${payload}.${flip(mac)}`, `${flip(payload)}.${mac}`, payload, `${payload}.`, 'x.y', '.']) {
+        const res = await as(gus).get(`/todos?limit=3&cursor=${forged}`).expect(400);
+        expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/cursor/) });
+      }
+      await expect(as(gus).get(`/todos?limit=3&cursor=${nextCursor}`).expect(200)).resolves.toMatchObject({
+        body: { items: newestFirst().slice(3, 6) },
+      });
+    });
+
+    it('refuses another user’s cursor with a 400 that reveals none of their todos', async () => {
+      const { nextCursor } = (await as(gus).get('/todos?limit=3&cursor=').expect(200)).body as { nextCursor: string };
+      const res = await as(bob).get(`/todos?limit=3&cursor=${nextCursor}`).expect(400);
+      expect(JSON.stringify(res.body)).not.toMatch(/cursor \d/);
+      expect(res.body.message).toMatch(/cursor/);
+      // Bob's own cursors keep working.
+      await create(bob, { title: 'bob 1' });
+      await create(bob, { title: 'bob 2' });
+      const own = (await as(bob).get('/todos?limit=1&cursor=').expect(200)).body;
+      await as(bob).get(`/todos?limit=1&cursor=${own.nextCursor}`).expect(200);
+    });
+
+    it('keeps numbered pages up to 100 and refuses deeper ones with a 400 naming cursor', async () => {
+      await expect(as(gus).get('/todos?page=100&limit=1').expect(200)).resolves.toMatchObject({ body: { items: [], page: 100 } });
+      for (const page of [101, 5000, 99999999999]) {
+        const res = await as(gus).get(`/todos?page=${page}`).expect(400);
+        expect(res.body.message).toEqual([expect.stringMatching(/page must not be greater than 100.*cursor/)]);
+      }
+    });
+
+    it.each([
+      ['page with cursor', 'page=1&cursor='],
+      ['a space', 'cursor=%20'],
+      ['513 characters', `cursor=${'a'.repeat(513)}`],
+      ['two cursors', 'cursor=a&cursor=b'],
+    ])('refuses a cursor query with %s with a 400', async (_label, qs) => {
+      const res = await as(gus).get(`/todos?${qs}`).expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     });
   });

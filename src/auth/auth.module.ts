@@ -76,7 +76,8 @@ import { TokensModule } from './tokens/tokens.module.js';
     RefreshCookie,
     { provide: APP_GUARD, useClass: AccessTokenGuard },
   ],
-  // The pages (src/pages) call the same services as the API.
-  exports: [AuthService, RecoveryLinks, AuthThrottlerGuard],
+  // The pages (src/pages) call the same services as the API; other features derive their
+  // server-side secrets (page cursors) from the loaded keys.
+  exports: [AuthService, RecoveryLinks, AuthThrottlerGuard, TokensModule],
 })
 export class AuthModule {}

@@ -69,6 +69,9 @@ const DEFAULTS = {
   EMAIL_VERIFY_TTL: '86400',
   PASSWORD_RESET_TTL: '1800',
   QUEUE_RETRY_DELAY: '2',
+  SESSION_RETENTION: '30',
+  RETENTION_BATCH_SIZE: '1000',
+  RETENTION_CRON: '7 * * * *',
   SMS_PROVIDER: 'log',
   VONAGE_API_URL: 'https://api.nexmo.com',
   WEBAUTHN_RP_ID: 'localhost',
@@ -169,6 +172,18 @@ export class Environment {
    */
   @IntegerIn(1, 60, 'must be a whole number of seconds from 1 to 60')
   QUEUE_RETRY_DELAY: number;
+
+  /** Days an expired or revoked session is kept (for GET /auth/sessions history, audits) before the retention job deletes it. */
+  @IntegerIn(1, 3650, 'must be a whole number of days from 1 to 3650')
+  SESSION_RETENTION: number;
+
+  /** Rows the retention job deletes per statement: each batch is a short transaction. */
+  @IntegerIn(1, 100_000, 'must be an integer from 1 to 100000')
+  RETENTION_BATCH_SIZE: number;
+
+  /** When the retention job runs (five-field cron, UTC); one instance runs each occurrence. */
+  @Matches(/^\S+( \S+){4}$/, { message: 'must be a five-field cron expression, e.g. "7 * * * *"' })
+  RETENTION_CRON: string;
 
   @IsIn(['log', 'vonage'], { message: 'must be log or vonage' })
   SMS_PROVIDER: 'log' | 'vonage';

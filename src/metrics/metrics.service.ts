@@ -52,6 +52,23 @@ export class MetricsService {
     failed: new Counter({ name: 'messages_failed_total', help: 'Messages given up on after their last attempt, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
   };
 
+  private readonly retention = {
+    removed: new Counter({
+      name: 'retention_removed_total',
+      help: 'Rows the retention job deleted (or erased, queue_personal_data), by rule',
+      labelNames: ['rule'] as const,
+      registers: [this.registry],
+    }),
+    runs: new Counter({ name: 'retention_runs_total', help: 'Retention job runs, by result', labelNames: ['result'] as const, registers: [this.registry] }),
+    lastSeconds: new Gauge({ name: 'retention_last_run_duration_seconds', help: 'How long the last retention run took', registers: [this.registry] }),
+    lastRemoved: new Gauge({
+      name: 'retention_last_run_removed',
+      help: 'Rows the last retention run removed, by rule',
+      labelNames: ['rule'] as const,
+      registers: [this.registry],
+    }),
+  };
+
   constructor(@Inject(PG_POOL) pool: pg.Pool) {
     collectDefaultMetrics({ register: this.registry });
     // Read at scrape time only: nothing on the request path.
@@ -103,5 +120,15 @@ export class MetricsService {
 
   messageFailed(channel: MessageChannel): void {
     this.messages.failed.inc({ channel });
+  }
+
+  /** Once per run of the retention job in this instance (the one that ran it). */
+  retentionRun(removed: Record<string, number>, seconds: number, succeeded: boolean): void {
+    for (const [rule, n] of Object.entries(removed)) {
+      this.retention.removed.inc({ rule }, n);
+      this.retention.lastRemoved.set({ rule }, n);
+    }
+    this.retention.runs.inc({ result: succeeded ? 'success' : 'failure' });
+    this.retention.lastSeconds.set(seconds);
   }
 }

@@ -6,13 +6,25 @@ import { DatabaseOutage, isDatabaseUnavailable } from '../database/database-outa
 import { Db, type Tx } from '../database/db.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { type NotificationChannel, type NotificationCounters, PermanentDeliveryFailure } from './notification-channel.js';
+import { QUEUE_JOBS } from './queue-jobs.sql.js';
+
+/** Work the service does on a schedule (retention): one run at a time across every instance. */
+export interface ScheduledTask {
+  name: string;
+  /** Five-field cron, UTC. */
+  cron: string;
+  /** How long one run may take before pg-boss counts it failed. */
+  expireInSeconds: number;
+  run(): Promise<void>;
+}
 
 /**
  * API.md, Notifications: the first retry within 5 s, then exponential backoff with jitter
  * (pg-boss: delay × 2^k × (1 + random)) capped at 5 minutes; 10 retries span 18.5 to 23.5
  * minutes. retryDelay is QUEUE_RETRY_DELAY (default 2; tests use 1, still over 13 minutes in
  * all). An attempt may stay active 60 s (the provider's own timeout is 10 s) before it is counted
- * as failed. Failed entries are kept 30 days for an operator.
+ * as failed. Issue 26: failed entries are kept 7 days for an operator (completed ones 1 day: the
+ * retention job, src/retention), their personal data erased once they finish.
  */
 export const RETRY_POLICY = {
   retryLimit: 10,
@@ -20,7 +32,7 @@ export const RETRY_POLICY = {
   retryBackoff: true,
   retryDelayMax: 300,
   expireInSeconds: 60,
-  deleteAfterSeconds: 30 * 24 * 3600,
+  deleteAfterSeconds: 7 * 24 * 3600,
 } as const;
 
 /**
@@ -33,6 +45,7 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('Notifications');
   private readonly boss: PgBoss;
   private readonly channels = new Map<string, NotificationChannel>();
+  private readonly tasks = new Map<string, ScheduledTask>();
   private readonly counters: NotificationCounters[] = [];
   private readonly pollingIntervalSeconds: number;
   private readonly policy: typeof RETRY_POLICY & { retryDelay: number; notify: true };
@@ -65,6 +78,22 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   register(channel: NotificationChannel): void {
     if (this.channels.has(channel.name)) throw new Error(`notification channel ${channel.name} registered twice`);
     this.channels.set(channel.name, channel);
+  }
+
+  /**
+   * Called by a feature's module at init. pg-boss's cron creates one entry per occurrence (one
+   * instance does, under its lock) and one worker takes it; the singleton policy keeps a second
+   * run from starting while one is still active, so exactly one instance runs each occurrence.
+   */
+  schedule(task: ScheduledTask): void {
+    if (this.tasks.has(task.name) || this.channels.has(task.name)) throw new Error(`queue ${task.name} registered twice`);
+    this.tasks.set(task.name, task);
+  }
+
+  /** An occurrence now, as the cron would create it (operators, tests). Returns the entry's id, or null if one is already queued. */
+  runNow(task: string): Promise<string | null> {
+    if (!this.tasks.has(task)) throw new Error(`no scheduled task ${task}`);
+    return this.boss.send(task, {});
   }
 
   /** Another listener (besides the metrics service) for every message queued, delivered or given up on. */
@@ -113,6 +142,16 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
         (jobs) => Promise.all(jobs.map((job) => this.attempt(channel, job))),
       );
     }
+    for (const task of this.tasks.values()) {
+      const policy = { policy: 'singleton', retryLimit: 0, expireInSeconds: task.expireInSeconds, deleteAfterSeconds: 7 * 24 * 3600 };
+      await this.boss.createQueue(task.name, policy);
+      await this.boss.updateQueue(task.name, { retryLimit: 0, expireInSeconds: task.expireInSeconds, deleteAfterSeconds: policy.deleteAfterSeconds });
+      // One schedule row per name: every instance states the same one, so it is stored once.
+      await this.boss.schedule(task.name, task.cron, {}, { tz: 'UTC' });
+      await this.boss.work(task.name, { batchSize: 1, pollingIntervalSeconds: this.pollingIntervalSeconds }, async () => {
+        await task.run();
+      });
+    }
   }
 
   /** On shutdown an attempt in flight may finish; one still running after 15 s goes back to the queue. */
@@ -121,20 +160,39 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async attempt(channel: NotificationChannel, job: Job<object>) {
+    // Erased means it already finished (delivered, or given up on) and the instance stopped before
+    // pg-boss recorded it: sending it again is not possible, and not wanted.
+    if ('erased' in job.data) return { id: job.id, status: 'completed' as const };
     try {
       await channel.deliver(job.data, { id: job.id, signal: job.signal });
       this.count('messageDelivered', channel.name);
+      await this.erase(channel.name, job.id);
       return { id: job.id, status: 'completed' as const };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof PermanentDeliveryFailure;
       const last = permanent || job.retryCount >= this.policy.retryLimit;
-      if (last) this.count('messageFailed', channel.name);
+      if (last) {
+        this.count('messageFailed', channel.name);
+        await this.erase(channel.name, job.id);
+      }
       this.logger.warn(
         `${channel.name} ${job.id}: attempt ${job.retryCount + 1} failed${permanent ? ' for good' : last ? ', the last retry' : ', will retry'}: ${message}`,
       );
       // 'deadletter' ends the entry as failed without spending the remaining retries.
       return { id: job.id, status: permanent ? ('deadletter' as const) : ('failed' as const), output: { error: message } };
+    }
+  }
+
+  /**
+   * Issue 26: an entry that will not be attempted again keeps no personal data. Done before pg-boss
+   * marks it finished; if this fails the retention job's sweep erases it later.
+   */
+  private async erase(queue: string, id: string): Promise<void> {
+    try {
+      await this.db.run(QUEUE_JOBS.erase, [queue, id]);
+    } catch (error) {
+      this.logger.warn(`${queue} ${id}: erasing its data failed, the retention sweep will: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

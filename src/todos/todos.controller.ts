@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -10,12 +11,13 @@ import {
   ApiParam,
   ApiTags,
   ApiUnauthorizedResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator.js';
 import { BEARER } from '../common/swagger.js';
 import { CreateTodoDto } from './dto/create-todo.dto.js';
 import { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
-import { TodoDto, TodoPageDto } from './dto/todo-response.dto.js';
+import { TodoCursorPageDto, TodoDto, TodoPageDto } from './dto/todo-response.dto.js';
 import { UpdateTodoDto } from './dto/update-todo.dto.js';
 import { TodosService } from './todos.service.js';
 
@@ -28,6 +30,8 @@ const TODO_EXAMPLE = {
   createdAt: '2026-05-04T09:15:00.000Z',
   updatedAt: '2026-05-04T09:15:00.000Z',
 } satisfies TodoDto;
+
+const CURSOR_EXAMPLE = 'WyJhbGwiLCIyMDI2LTA1LTA0VDA5OjE1OjAwLjAwMDAwMFoiLCI2ZjFjMmQ0ZSJd.q3V8yXbJ0m1o7cR2tLh5Zw';
 
 const BAD_REQUEST_EXAMPLE = {
   statusCode: 400,
@@ -63,11 +67,40 @@ export class TodosController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List your todos, newest first' })
-  @ApiOkResponse({ type: TodoPageDto, example: { items: [TODO_EXAMPLE], total: 1, page: 1, limit: 20 } })
+  @ApiOperation({
+    summary: 'List your todos, newest first',
+    description:
+      'Numbered pages (`page`, up to 100) carry the total; `cursor` (empty to start, then each page’s `nextCursor`) ' +
+      'reads pages without a total at the same cost at any depth.',
+  })
+  @ApiExtraModels(TodoPageDto, TodoCursorPageDto)
+  @ApiOkResponse({
+    description: 'A numbered page (TodoPageDto), or with `cursor` a cursor page (TodoCursorPageDto).',
+    schema: { oneOf: [{ $ref: getSchemaPath(TodoPageDto) }, { $ref: getSchemaPath(TodoCursorPageDto) }] },
+    examples: {
+      page: { summary: 'GET /todos?page=1&limit=20', value: { items: [TODO_EXAMPLE], total: 21, page: 1, limit: 20, nextCursor: CURSOR_EXAMPLE } },
+      cursor: { summary: 'GET /todos?cursor=…&limit=20', value: { items: [TODO_EXAMPLE], nextCursor: null, limit: 20 } },
+    },
+  })
   @ApiBadRequestResponse({
-    description: 'A query parameter is malformed or out of range.',
-    example: { statusCode: 400, message: ['limit must not be greater than 100'], error: 'Bad Request' },
+    description:
+      'A query parameter is malformed or out of range (page over 100: use cursor), or the cursor was tampered with, ' +
+      'issued to another user or for another completed filter.',
+    examples: {
+      limit: { summary: 'limit over 100', value: { statusCode: 400, message: ['limit must not be greater than 100'], error: 'Bad Request' } },
+      page: {
+        summary: 'page over 100',
+        value: {
+          statusCode: 400,
+          message: ['page must not be greater than 100: follow nextCursor with the cursor parameter to go deeper'],
+          error: 'Bad Request',
+        },
+      },
+      cursor: {
+        summary: 'tampered or another user’s cursor',
+        value: { statusCode: 400, message: 'cursor is not a nextCursor issued to you: start again without it', error: 'Bad Request' },
+      },
+    },
   })
   // The service hands over the finished JSON document; this header keeps Fastify from quoting it.
   @Header('Content-Type', 'application/json; charset=utf-8')

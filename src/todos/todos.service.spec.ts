@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { NotFoundException } from '@nestjs/common';
+import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { PageCursors } from '../common/page-cursor.js';
 import { Test } from '@nestjs/testing';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import { Db } from '../database/db.js';
@@ -38,6 +40,7 @@ describe('TodosService', () => {
   let run: jest.Mock<(statement: Statement, params: unknown[], tx?: unknown) => Promise<unknown[]>>;
   let enqueue: jest.Mock<(tx: unknown, sms: { to: string; text: string }) => Promise<string>>;
   let transactions: number;
+  const cursors = new PageCursors(randomBytes(32));
   const TX = { afterCommit: () => undefined };
 
   beforeEach(async () => {
@@ -53,7 +56,12 @@ describe('TodosService', () => {
       },
     };
     const moduleRef = await Test.createTestingModule({
-      providers: [TodosService, { provide: Db, useValue: db }, { provide: SmsChannel, useValue: { enqueue } }],
+      providers: [
+        TodosService,
+        { provide: Db, useValue: db },
+        { provide: SmsChannel, useValue: { enqueue } },
+        { provide: PageCursors, useValue: cursors },
+      ],
     }).compile();
     service = moduleRef.get(TodosService);
   });
@@ -106,31 +114,45 @@ describe('TodosService', () => {
   });
 
   describe('list', () => {
-    it('assembles the page document from the rendered items and the total, in one statement', async () => {
-      run.mockResolvedValueOnce([
-        { item: '{"id":"b","title":"say \\"hi\\""}', total: '42' },
-        { item: '{"id":"a","title":"x"}', total: '42' },
-      ]);
+    const listed = (id: string, title: string, at: string) => ({ ...todo({ id, title }), at, total: '42' });
+    const A = '2026-01-01T10:00:00.000001Z';
+    const B = '2026-01-01T10:00:00.000002Z';
+
+    it('shapes the page from plain rows, the total and a cursor to the next page, in one statement', async () => {
+      run.mockResolvedValueOnce([listed(TODO, 'say "hi"', B), listed(USER, 'x', A)]);
       const page = JSON.parse(await service.list(USER, query({ page: 3, limit: 2 })));
-      expect(page).toEqual({ items: [{ id: 'b', title: 'say "hi"' }, { id: 'a', title: 'x' }], total: 42, page: 3, limit: 2 });
+      expect(page).toEqual({
+        items: [todo({ id: TODO, title: 'say "hi"' }), todo({ id: USER, title: 'x' })],
+        total: 42,
+        page: 3,
+        limit: 2,
+        nextCursor: cursors.seal(USER, ['all', A, USER]),
+      });
       expect(run).toHaveBeenCalledTimes(1);
       expect(run).toHaveBeenCalledWith(TODOS.list, [USER, 2, 4]);
     });
 
-    it('filters on completed as a boolean', async () => {
-      run.mockResolvedValueOnce([{ item: '{"completed":true}', total: '1' }]);
+    it('filters on completed as a boolean; the last page has no next cursor', async () => {
+      run.mockResolvedValueOnce([{ ...listed(TODO, 't', A), completed: true, total: '1' }]);
       await expect(service.list(USER, query({ completed: 'true' })).then(JSON.parse)).resolves.toEqual({
-        items: [{ completed: true }],
+        items: [todo({ completed: true, title: 't' })],
         total: 1,
         page: 1,
         limit: 20,
+        nextCursor: null,
       });
       expect(run).toHaveBeenCalledWith(TODOS.listByCompleted, [USER, 20, 0, true]);
     });
 
     it('answers an empty first page with a zero total and no second statement', async () => {
       run.mockResolvedValueOnce([]);
-      await expect(service.list(USER, query({ completed: 'false' })).then(JSON.parse)).resolves.toEqual({ items: [], total: 0, page: 1, limit: 20 });
+      await expect(service.list(USER, query({ completed: 'false' })).then(JSON.parse)).resolves.toEqual({
+        items: [],
+        total: 0,
+        page: 1,
+        limit: 20,
+        nextCursor: null,
+      });
       expect(run).toHaveBeenCalledTimes(1);
     });
 
@@ -141,9 +163,35 @@ describe('TodosService', () => {
         total: 7,
         page: 5,
         limit: 10,
+        nextCursor: null,
       });
       expect(run).toHaveBeenCalledTimes(2);
       expect(run).toHaveBeenLastCalledWith(TODOS.countByCompleted, [USER, false]);
+    });
+
+    it('starts an empty cursor at the newest todo and asks for one row more than the page, to know if another follows', async () => {
+      run.mockResolvedValueOnce([listed(TODO, 'b', B), listed(USER, 'a', A)]);
+      const page = JSON.parse(await service.list(USER, query({ cursor: '', limit: 1 })));
+      expect(page).toEqual({ items: [todo({ id: TODO, title: 'b' })], nextCursor: cursors.seal(USER, ['all', B, TODO]), limit: 1 });
+      expect(run).toHaveBeenCalledWith(TODOS.listAfter, [USER, 'infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 2]);
+    });
+
+    it('resumes after the position a cursor holds, with its filter', async () => {
+      run.mockResolvedValueOnce([listed(USER, 'a', A)]);
+      const cursor = cursors.seal(USER, ['open', B, TODO]);
+      const page = JSON.parse(await service.list(USER, query({ cursor, limit: 1, completed: 'false' })));
+      expect(page).toEqual({ items: [todo({ id: USER, title: 'a' })], nextCursor: null, limit: 1 });
+      expect(run).toHaveBeenCalledWith(TODOS.listAfterByCompleted, [USER, B, TODO, 2, false]);
+    });
+
+    it.each([
+      ['another user’s', () => cursors.seal(TODO, ['all', B, TODO])],
+      ['a malformed position in a genuine', () => cursors.seal(USER, ['all', "2026-01-01'; --", TODO])],
+      ['a short', () => cursors.seal(USER, ['all', B])],
+      ['a foreign key’s', () => new PageCursors(Buffer.alloc(32, 7)).seal(USER, ['all', B, TODO])],
+    ])('refuses %s cursor without reading anything', async (_label, make) => {
+      await expect(service.list(USER, query({ cursor: make() }))).rejects.toBeInstanceOf(BadRequestException);
+      expect(run).not.toHaveBeenCalled();
     });
   });
 

@@ -1,5 +1,6 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { PageCursors } from '../common/page-cursor.js';
 import { Db } from '../database/db.js';
 import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode } from '../database/sql.js';
 import { SmsChannel } from '../notifications/sms/sms.channel.js';
@@ -8,13 +9,14 @@ import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
-import { type InsertParams, PATCHABLE_FIELDS, TODOS } from './todos.sql.js';
+import { type InsertParams, type ListedTodo, NEWEST, PATCHABLE_FIELDS, TODOS } from './todos.sql.js';
 
 @Injectable()
 export class TodosService {
   constructor(
     private readonly db: Db,
     private readonly sms: SmsChannel,
+    private readonly cursors: PageCursors,
   ) {}
 
   /**
@@ -46,11 +48,16 @@ export class TodosService {
     }
   }
 
-  /** The page as its JSON document, shaped as TodoPageDto. */
+  /** The page as its JSON document: TodoCursorPageDto with `cursor`, TodoPageDto without. */
   async list(userId: string, query: ListTodosQueryDto): Promise<string> {
-    const { page, limit } = query;
-    const offset = (page - 1) * limit;
     const completed = query.completed === undefined ? undefined : query.completed === 'true';
+    if (query.cursor !== undefined) {
+      if (query.page !== undefined) throw new BadRequestException('page and cursor cannot be combined: follow nextCursor alone');
+      return this.listAfter(userId, query.cursor, query.limit, completed);
+    }
+    const page = query.page ?? 1;
+    const { limit } = query;
+    const offset = (page - 1) * limit;
     const rows =
       completed === undefined
         ? await this.db.run(TODOS.list, [userId, limit, offset])
@@ -68,7 +75,37 @@ export class TodosService {
           : await this.db.run(TODOS.countByCompleted, [userId, completed]);
       total = Number(count.total);
     }
-    return `{"items":[${rows.map((row) => row.item).join(',')}],"total":${total},"page":${page},"limit":${limit}}`;
+    const nextCursor = offset + rows.length < total ? this.cursorAfter(userId, rows.at(-1)!, completed) : null;
+    return JSON.stringify({ items: rows.map(shown), total, page, limit, nextCursor });
+  }
+
+  /** One page after the cursor's position (the newest for an empty cursor), without a count. */
+  private async listAfter(userId: string, cursor: string, limit: number, completed: boolean | undefined): Promise<string> {
+    const [at, id] = cursor === '' ? NEWEST : this.positionOf(userId, cursor, completed);
+    // One row more than the page says whether another page follows, without counting.
+    const rows =
+      completed === undefined
+        ? await this.db.run(TODOS.listAfter, [userId, at, id, limit + 1])
+        : await this.db.run(TODOS.listAfterByCompleted, [userId, at, id, limit + 1, completed]);
+    const items = rows.slice(0, limit);
+    const nextCursor = rows.length > limit ? this.cursorAfter(userId, items.at(-1)!, completed) : null;
+    return JSON.stringify({ items: items.map(shown), nextCursor, limit });
+  }
+
+  private cursorAfter(userId: string, last: ListedTodo, completed: boolean | undefined): string {
+    return this.cursors.seal(userId, [filterOf(completed), last.at, last.id]);
+  }
+
+  /** A tampered cursor and another user's get the same answer: nothing tells them apart. */
+  private positionOf(userId: string, cursor: string, completed: boolean | undefined): readonly [at: string, id: string] {
+    const fields = this.cursors.open(userId, cursor);
+    if (!fields || fields.length !== 3 || !AT.test(fields[1]) || !UUID.test(fields[2])) {
+      throw new BadRequestException('cursor is not a nextCursor issued to you: start again without it');
+    }
+    if (fields[0] !== filterOf(completed)) {
+      throw new BadRequestException('cursor was issued for another completed filter: repeat that filter with it');
+    }
+    return [fields[1], fields[2]];
   }
 
   async findOne(userId: string, id: string): Promise<TodoDto> {
@@ -90,6 +127,18 @@ export class TodosService {
     const deleted = await this.db.run(TODOS.delete, [id, userId]);
     if (deleted.length === 0) throw new NotFoundException('Todo not found');
   }
+}
+
+const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function filterOf(completed: boolean | undefined): string {
+  return completed === undefined ? 'all' : completed ? 'completed' : 'open';
+}
+
+/** A listed row as the API shows it: TodoDto's fields in TodoDto's order, nothing else. */
+function shown({ id, title, description, completed, dueAt, createdAt, updatedAt }: ListedTodo): TodoDto {
+  return { id, title, description, completed, dueAt, createdAt, updatedAt };
 }
 
 /** Validated RFC 3339 in, UTC ISO out: Postgres parses exactly what JavaScript understood. */

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { hkdfSync } from 'node:crypto';
 import { exportJWK, type JWK } from 'jose';
 import type { Environment } from '../../config/environment.js';
 import {
@@ -48,6 +49,18 @@ export class KeyStore {
 
   get paseto(): KeyRings | undefined {
     return this.rings.paseto;
+  }
+
+  /**
+   * A 32-byte secret for `purpose` (RFC 5869 HKDF-SHA256 over the current refresh private key), so
+   * a feature that needs a server-side secret (page cursors) needs no key file of its own. Every
+   * instance sharing KEYS_DIR derives the same one; `npm run keys:rotate` replaces it too.
+   */
+  derive(purpose: string): Buffer {
+    const ring = this.rings.jwt ?? this.rings.paseto;
+    if (!ring) throw new KeyFileError('no keys loaded to derive a secret from');
+    const material = ring.refresh.privateKey.export({ format: 'der', type: 'pkcs8' });
+    return Buffer.from(hkdfSync('sha256', material, 'todo-api', purpose, 32));
   }
 
   static async load(env: Pick<Environment, 'KEYS_DIR' | 'NODE_ENV'> & Partial<Pick<Environment, 'TOKEN_FORMAT'>>): Promise<KeyStore> {

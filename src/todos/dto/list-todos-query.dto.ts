@@ -1,10 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 export const MAX_LIMIT = 100;
-// Keeps (page - 1) * limit an exact integer well inside bigint, so OFFSET never overflows into a 500.
-export const MAX_PAGE = 1_000_000_000;
+// Issue 26: OFFSET reads and discards every row before the page, so deep pages are the cursor's job.
+export const MAX_PAGE = 100;
+export const MAX_CURSOR_LENGTH = 512;
 
 /** Only plain digits become numbers; `1.5`, `1e3`, ` 2` or `` stay strings and fail @IsInt: a 400, never a silent default. */
 const ToInt = () =>
@@ -16,12 +17,20 @@ export class ListTodosQueryDto {
   @IsIn(['true', 'false'])
   completed?: 'true' | 'false';
 
-  @ApiPropertyOptional({ type: Number, minimum: 1, maximum: MAX_PAGE, default: 1, example: 1 })
+  @ApiPropertyOptional({
+    type: Number,
+    minimum: 1,
+    maximum: MAX_PAGE,
+    default: 1,
+    example: 1,
+    description: `Numbered pages, up to ${MAX_PAGE}; past that, follow \`nextCursor\` with \`cursor\`. Not with \`cursor\`.`,
+  })
+  @IsOptional()
   @ToInt()
   @IsInt()
   @Min(1)
-  @Max(MAX_PAGE)
-  page: number = 1;
+  @Max(MAX_PAGE, { message: `page must not be greater than ${MAX_PAGE}: follow nextCursor with the cursor parameter to go deeper` })
+  page?: number;
 
   @ApiPropertyOptional({ type: Number, minimum: 1, maximum: MAX_LIMIT, default: 20, example: 20 })
   @ToInt()
@@ -29,4 +38,19 @@ export class ListTodosQueryDto {
   @Min(1)
   @Max(MAX_LIMIT)
   limit: number = 20;
+
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: MAX_CURSOR_LENGTH,
+    description:
+      'The `nextCursor` of the page before, to read the next one at the same cost at any depth; empty to start ' +
+      'at the newest todo. Answers `{ items, nextCursor, limit }`. Only the user it was issued to can use it, ' +
+      'with the same `completed` filter.',
+    example: '',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_CURSOR_LENGTH)
+  @Matches(/^[A-Za-z0-9_.-]*$/, { message: 'cursor must be a nextCursor from an earlier page' })
+  cursor?: string;
 }

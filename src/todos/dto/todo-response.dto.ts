@@ -24,6 +24,14 @@ export class TodoDto {
   updatedAt: string;
 }
 
+const NEXT_CURSOR = {
+  type: String,
+  nullable: true,
+  description: 'Pass as `cursor` for the page after this one; null on the last page.',
+  example: 'WyJhbGwiLCIyMDI2LTA1LTA0VDA5OjE1OjAwLjAwMDAwMFoiLCI2ZjFjMmQ0ZSJd.q3V8yXbJ0m1o7cR2tLh5Zw',
+} as const;
+
+/** A numbered page (`page`, up to 100). */
 export class TodoPageDto {
   @ApiProperty({ type: [TodoDto], description: 'Newest first.' })
   items: TodoDto[];
@@ -33,6 +41,21 @@ export class TodoPageDto {
 
   @ApiProperty({ example: 1 })
   page: number;
+
+  @ApiProperty({ example: 20 })
+  limit: number;
+
+  @ApiProperty(NEXT_CURSOR)
+  nextCursor: string | null;
+}
+
+/** A page read with `cursor`: no total and no page number, so it costs the same at any depth. */
+export class TodoCursorPageDto {
+  @ApiProperty({ type: [TodoDto], description: 'Newest first.' })
+  items: TodoDto[];
+
+  @ApiProperty(NEXT_CURSOR)
+  nextCursor: string | null;
 
   @ApiProperty({ example: 20 })
   limit: number;

@@ -1,0 +1,457 @@
+/**
+ * `npm run bench:scale` (issue 26): does the cost of a request stay flat as the data grows?
+ *
+ * Starts the production build on a scratch database, measures the hot routes on the empty database,
+ * seeds it with SQL (generate_series, never the API) and measures them again; then GET /todos at
+ * depth (keyset cursor against OFFSET), the database's CPU per request beside the service's,
+ * DELETE /users/me of the user with the most todos, and a retention run over the expired sessions
+ * while GET /users/me is probed.
+ *
+ * Sizes are flags; the defaults are the issue's:
+ *   --users=1000000 --todos=10000000 --big-user-todos=100000 --expired-sessions=10000000
+ *   --seconds=5 (per measured route) --concurrency=8 --bcrypt-rounds=10 --retention-batch=1000
+ * e.g. `npm run bench:scale -- --users=100000 --todos=1000000 --expired-sessions=1000000` on a
+ * small machine. Every live user also has one live session. Prints Markdown and writes
+ * bench/scale-results.json.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcrypt';
+import pg from 'pg';
+import { PgBoss } from 'pg-boss';
+
+const DEFAULTS = {
+  users: 1_000_000,
+  todos: 10_000_000,
+  'big-user-todos': 100_000,
+  'expired-sessions': 10_000_000,
+  seconds: 5,
+  concurrency: 8,
+  'bcrypt-rounds': 10,
+  'retention-batch': 1000,
+};
+type Size = Record<keyof typeof DEFAULTS, number>;
+
+function parseFlags(argv: string[]): Size {
+  const size = { ...DEFAULTS };
+  for (const arg of argv) {
+    const match = /^--([a-z-]+)=(\d+)$/.exec(arg);
+    if (!match || !(match[1] in DEFAULTS)) {
+      throw new Error(`unknown argument ${arg}; takes ${Object.keys(DEFAULTS).map((k) => `--${k}=N`).join(' ')}`);
+    }
+    size[match[1] as keyof Size] = Number(match[2]);
+  }
+  if (size['big-user-todos'] > size.todos) throw new Error('--big-user-todos cannot exceed --todos');
+  return size;
+}
+
+// config.ts (through server.ts) refuses flags it does not know: this script's are taken off first.
+const SIZE = parseFlags(process.argv.slice(2));
+process.argv.splice(2);
+const { buildService, peakRssMb, startServer, stopServer } = await import('./server.js');
+const { choosePinning, pinThisProcess } = await import('./pinning.js');
+const { createScratchDatabase, dropScratchDatabase } = await import('../../test/support/database.js');
+const { generateMissingKeys } = await import('../../src/auth/tokens/key-files.js');
+const { KeyStore } = await import('../../src/auth/tokens/key-store.js');
+const { PageCursors } = await import('../../src/common/page-cursor.js');
+const { ROOT, log, sleep } = await import('./config.js');
+
+const PASSWORD = 'correct horse battery';
+const TICK_US = 1e6 / 100; // USER_HZ: /proc's CPU times are in 1/100 s.
+
+interface Latencies {
+  count: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  max: number;
+  perSecond: number;
+}
+
+function summarise(samples: number[], errors: number, seconds: number): Latencies {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return { count: samples.length, errors, p50: r(at(0.5)), p99: r(at(0.99)), max: r(sorted.at(-1) ?? NaN), perSecond: r(samples.length / seconds) };
+}
+
+/** `concurrency` loops sending `request(i)` for `seconds`; latency in ms of each answer `ok` accepts. */
+async function drive(
+  seconds: number,
+  concurrency: number,
+  request: (worker: number, i: number) => Promise<Response>,
+  ok = (status: number) => status >= 200 && status < 300,
+  samples: number[] = [],
+): Promise<Latencies> {
+  const start = samples.length;
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const t0 = performance.now();
+        try {
+          const response = await request(worker, i);
+          await response.arrayBuffer();
+          if (ok(response.status)) samples.push(performance.now() - t0);
+          else errors++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return summarise(samples.slice(start), errors, (performance.now() - started) / 1000);
+}
+
+/** utime + stime of a process, in ticks. */
+function cpuTicks(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0; // The process ended: its CPU is lost to the count, which only makes the figure smaller.
+  }
+}
+
+/** CPU of the service and of every Postgres backend on the database while `work` runs. */
+async function withCpu<T>(admin: pg.Client, database: string, serverPid: number, work: () => Promise<T>) {
+  const backends = async () =>
+    (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).rows.map(
+      (r) => r.pid,
+    );
+  const pids = await backends();
+  const before = new Map(pids.map((pid) => [pid, cpuTicks(pid)]));
+  const server0 = cpuTicks(serverPid);
+  const result = await work();
+  let db = 0;
+  for (const pid of new Set([...pids, ...(await backends())])) db += cpuTicks(pid) - (before.get(pid) ?? 0);
+  return { result, serviceTicks: cpuTicks(serverPid) - server0, dbTicks: db };
+}
+
+async function main() {
+  const started = performance.now();
+  log(`sizes: ${JSON.stringify(SIZE)}`);
+  if (process.env.BENCH_SKIP_BUILD !== '1') buildService();
+  const pinning = choosePinning();
+  const keysDir = await mkdtemp(join(tmpdir(), 'scale-keys-'));
+  await generateMissingKeys(keysDir, 'jwt');
+  const db = await createScratchDatabase('bench');
+  const admin = new pg.Client({ connectionString: db.url });
+  const logFile = join(await mkdtemp(join(tmpdir(), 'scale-log-')), 'server.log');
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  const results: Record<string, unknown> = { size: SIZE, pinned: 'unpinned' in pinning ? `no: ${pinning.unpinned}` : `server on CPU ${pinning.serverCpu}, load on ${pinning.loadCpu}` };
+  try {
+    server = await startServer(db.url, keysDir, logFile, {
+      ...('unpinned' in pinning ? {} : { cpu: pinning.serverCpu }),
+      env: { BCRYPT_ROUNDS: String(SIZE['bcrypt-rounds']), RETENTION_BATCH_SIZE: String(SIZE['retention-batch']), RETENTION_CRON: '0 0 1 1 *' },
+    });
+    if (!('unpinned' in pinning)) pinThisProcess(String(pinning.loadCpu));
+    const base = server.baseUrl;
+    const serverPid = server.child.pid!;
+    await admin.connect();
+    log(`database ${db.name}, server pid ${serverPid}, log ${logFile}`);
+
+    const post = (path: string, body: object, headers: Record<string, string> = {}) =>
+      fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const get = (path: string, token: string) => fetch(base + path, { headers: { authorization: `Bearer ${token}` } });
+    const login = async (email: string) => {
+      const response = await post('/auth/login', { email, password: PASSWORD });
+      if (response.status !== 200) throw new Error(`login ${email}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as { accessToken: string; refreshToken: string };
+    };
+
+    /** The routes whose cost must not grow with the data: signup, login, refresh, GET /users/me, GET /todos. */
+    const hotRoutes = async (label: string, loginEmails: string[]) => {
+      const seconds = SIZE.seconds;
+      const c = SIZE.concurrency;
+      const tag = `${label}-${Date.now()}`;
+      const signup = await drive(seconds, Math.min(c, 4), (w, i) => post('/auth/signup', { email: `${tag}-${w}-${i}@example.com`, password: PASSWORD }));
+      const loginLat = await drive(seconds, Math.min(c, 4), (w, i) => post('/auth/login', { email: loginEmails[(w * 7919 + i) % loginEmails.length], password: PASSWORD }));
+      const chains = await Promise.all(Array.from({ length: c }, (_, w) => login(loginEmails[w % loginEmails.length])));
+      const refresh = await drive(seconds, c, async (w) => {
+        const response = await post('/auth/refresh', { refreshToken: chains[w].refreshToken });
+        if (response.status === 200) {
+          const pair = (await response.clone().json()) as { refreshToken: string };
+          chains[w].refreshToken = pair.refreshToken;
+        }
+        return response;
+      });
+      const token = chains[0].accessToken;
+      const me = await withCpu(admin, db.name, serverPid, () => drive(seconds, c, () => get('/users/me', token)));
+      return { signup, login: loginLat, refresh, me: me.result, meCpu: perRequest(me) };
+    };
+    const perRequest = (m: { result: Latencies; serviceTicks: number; dbTicks: number }) => ({
+      serviceUs: Math.round((m.serviceTicks * TICK_US) / Math.max(1, m.result.count)),
+      postgresUs: Math.round((m.dbTicks * TICK_US) / Math.max(1, m.result.count)),
+    });
+
+    // --- the empty database (a handful of users) ---------------------------------------------
+    const hash = await bcrypt.hash(PASSWORD, SIZE['bcrypt-rounds']);
+    await admin.query(
+      `INSERT INTO users (email, password_hash, token_hash)
+       SELECT 'empty-' || g || '@example.com', $1, md5(random()::text) || md5(random()::text) FROM generate_series(1, 20) g`,
+      [hash],
+    );
+    const emptyEmails = Array.from({ length: 20 }, (_, i) => `empty-${i + 1}@example.com`);
+    log('measuring on the empty database');
+    results.empty = await hotRoutes('empty', emptyEmails);
+
+    // --- seeding -----------------------------------------------------------------------------
+    const t0 = performance.now();
+    const step = async (what: string, sql: string, params: unknown[] = []) => {
+      const s = performance.now();
+      await admin.query(sql, params);
+      log(`seed: ${what} in ${((performance.now() - s) / 1000).toFixed(1)} s`);
+    };
+    await step(
+      `${SIZE.users} users`,
+      `INSERT INTO users (id, email, password_hash, token_hash)
+       SELECT gen_random_uuid(), 'scale-' || g || '@example.com', $1, md5(g::text || random()::text) || md5(random()::text)
+       FROM generate_series(1, $2::int) g`,
+      [hash, SIZE.users],
+    );
+    await step(
+      'user numbering',
+      `CREATE UNLOGGED TABLE scale_users AS SELECT (row_number() OVER ())::int AS n, id FROM users WHERE email LIKE 'scale-%';
+       CREATE UNIQUE INDEX ON scale_users (n)`,
+    );
+    await step(
+      `${SIZE.users} live sessions`,
+      `INSERT INTO sessions (id, user_id, refresh_jti, expires_at, created_at, last_used_at)
+       SELECT gen_random_uuid(), id, gen_random_uuid(), now() + interval '7 days', now(), now() FROM scale_users`,
+    );
+    // User 1 holds big-user-todos; the rest are spread over the others.
+    const rest = SIZE.todos - SIZE['big-user-todos'];
+    await step(
+      `${SIZE['big-user-todos']} todos of one user`,
+      `INSERT INTO todos (user_id, title, completed, created_at, updated_at)
+       SELECT (SELECT id FROM scale_users WHERE n = 1), 'todo ' || g, g % 3 = 0, now() - g * interval '1 second', now() - g * interval '1 second'
+       FROM generate_series(1, $1::int) g`,
+      [SIZE['big-user-todos']],
+    );
+    await step(
+      `${rest} todos of the others`,
+      `INSERT INTO todos (user_id, title, completed, created_at, updated_at)
+       SELECT u.id, 'todo ' || g, g % 3 = 0, now() - (g % 100000) * interval '1 minute', now()
+       FROM generate_series(1, $1::int) g JOIN scale_users u ON u.n = 2 + g % greatest($2::int - 1, 1)`,
+      [rest, SIZE.users],
+    );
+    await step(
+      `${SIZE['expired-sessions']} sessions expired 40 days ago`,
+      `INSERT INTO sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at)
+       SELECT gen_random_uuid(), u.id, gen_random_uuid(), now() - interval '47 days', now() - interval '47 days', now() - interval '40 days'
+       FROM generate_series(1, $1::int) g JOIN scale_users u ON u.n = 1 + g % $2::int`,
+      [SIZE['expired-sessions'], SIZE.users],
+    );
+    for (const table of ['users', 'sessions', 'todos']) await step(`VACUUM ANALYZE ${table}`, `VACUUM ANALYZE ${table}`);
+    results.seedSeconds = Math.round((performance.now() - t0) / 1000);
+    const counts = (
+      await admin.query<Record<'users' | 'sessions' | 'todos', string>>(`SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM sessions) AS sessions, (SELECT count(*) FROM todos) AS todos`)
+    ).rows[0];
+    results.counts = counts;
+    log(`seeded in ${String(results.seedSeconds)} s: ${JSON.stringify(counts)}`);
+
+    // --- the seeded database -------------------------------------------------------------------
+    const seededEmails = Array.from({ length: 20 }, (_, i) => `scale-${1 + Math.floor(((i + 1) * SIZE.users) / 21)}@example.com`);
+    log('measuring on the seeded database');
+    results.seeded = await hotRoutes('seeded', seededEmails);
+
+    // GET /todos of the user with big-user-todos: first page, deepest cursor page, page 100 (OFFSET).
+    const big = await login('scale-1@example.com');
+    const bigId = (await admin.query<{ id: string }>(`SELECT id FROM scale_users WHERE n = 1`)).rows[0].id;
+    const cursors = new PageCursors((await KeyStore.load({ KEYS_DIR: keysDir, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' })).derive('todos-page-cursor'));
+    const depthPage = Math.floor(SIZE['big-user-todos'] / 20);
+    const deep = (
+      await admin.query<{ at: string; id: string }>(
+        `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, id FROM todos
+         WHERE user_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1`,
+        [bigId, (depthPage - 1) * 20 - 1],
+      )
+    ).rows[0];
+    const deepCursor = cursors.seal(bigId, ['all', deep.at, deep.id]);
+    const check = await get(`/todos?limit=20&cursor=${deepCursor}`, big.accessToken);
+    if (check.status !== 200) throw new Error(`the deep cursor was refused: ${check.status} ${await check.text()}`);
+    const todos: Record<string, unknown> = {};
+    for (const [name, path] of [
+      ['first page (cursor)', '/todos?limit=20&cursor='],
+      [`page ${depthPage} (cursor)`, `/todos?limit=20&cursor=${deepCursor}`],
+      ['page 1 (numbered, with total)', '/todos?limit=20&page=1'],
+      ['page 100 (numbered, OFFSET 1980)', '/todos?limit=20&page=100'],
+    ] as const) {
+      const m = await withCpu(admin, db.name, serverPid, () => drive(SIZE.seconds, SIZE.concurrency, () => get(path, big.accessToken)));
+      todos[name] = { ...m.result, ...perRequest(m) };
+      log(`GET ${path.slice(0, 60)}: ${JSON.stringify(todos[name])}`);
+    }
+    results.todos = todos;
+
+    // The statements themselves at depth, on one connection: keyset against the OFFSET it replaces,
+    // and Postgres shaping the JSON (json_build_object, before issue 26) against plain columns.
+    results.statements = await statementCosts(admin, db.url, bigId, depthPage);
+
+    // --- retention over the expired sessions, GET /users/me probed meanwhile --------------------
+    const probeToken = (await login(seededEmails[3])).accessToken;
+    const probe = (seconds: number, samples?: number[]) => drive(seconds, 2, () => get('/users/me', probeToken), undefined, samples);
+    const idleProbe = await probe(Math.max(5, SIZE.seconds));
+    const boss = new PgBoss({ connectionString: db.url, schema: 'pgboss', supervise: false, schedule: false, migrate: false, max: 1 });
+    boss.on('error', () => undefined);
+    await boss.start();
+    const jobId = await boss.send('retention', {});
+    const retentionStart = performance.now();
+    const duringSamples: Latencies[] = [];
+    const during: number[] = [];
+    let state = 'created';
+    while (!['completed', 'failed'].includes(state)) {
+      duringSamples.push(await probe(2, during));
+      state = (await admin.query<{ state: string }>('SELECT state FROM pgboss.job WHERE id = $1', [jobId])).rows[0]?.state ?? 'gone';
+      if (performance.now() - retentionStart > 3_600_000) throw new Error('retention ran over an hour');
+    }
+    const retentionSeconds = (performance.now() - retentionStart) / 1000;
+    await boss.stop({ graceful: false });
+    const line = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"Retention"') || l.includes('removed sessions=')).at(-1);
+    results.retention = {
+      state,
+      seconds: Math.round(retentionSeconds * 10) / 10,
+      logLine: line ? (JSON.parse(line) as { msg: string }).msg : null,
+      meProbeIdle: idleProbe,
+      meProbeDuring: summarise(during, duringSamples.reduce((n, s) => n + s.errors, 0), retentionSeconds),
+      meProbeP99By2sSlice: duringSamples.map((s) => s.p99),
+    };
+    log(`retention: ${JSON.stringify(results.retention)}`);
+
+    // --- DELETE /users/me of the user with big-user-todos, GET /users/me probed meanwhile -------
+    const probeDuring: number[] = [];
+    let deleting = true;
+    const prober = (async () => {
+      while (deleting) {
+        const s = performance.now();
+        await (await get('/users/me', probeToken)).arrayBuffer();
+        probeDuring.push(performance.now() - s);
+      }
+    })();
+    const d0 = performance.now();
+    const deleted = await fetch(`${base}/users/me`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${big.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: PASSWORD }),
+    });
+    const deleteMs = performance.now() - d0;
+    deleting = false;
+    await prober;
+    results.deleteBigUser = { status: deleted.status, ms: Math.round(deleteMs), meProbeDuring: summarise(probeDuring, 0, deleteMs / 1000) };
+    log(`DELETE /users/me (${SIZE['big-user-todos']} todos): ${JSON.stringify(results.deleteBigUser)}`);
+
+    results.peakRssMb = Math.round(peakRssMb(serverPid));
+    results.totalSeconds = Math.round((performance.now() - started) / 1000);
+    print(results);
+    await writeFile(join(ROOT, 'bench', 'scale-results.json'), JSON.stringify(results, null, 2) + '\n');
+  } finally {
+    await admin.end().catch(() => undefined);
+    if (server) await stopServer(server.child);
+    await dropScratchDatabase(db).catch((error: unknown) => log(`dropping ${db.name}: ${String(error)}`));
+    await rm(keysDir, { recursive: true, force: true });
+  }
+}
+
+/** Backend CPU per call of the keyset and OFFSET statements at depth, and of the JSON-shaping variant. */
+async function statementCosts(admin: pg.Client, url: string, userId: string, depthPage: number) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const pid = rows[0].pid;
+  const iso = (c: string) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  const columns = `id, title, description, completed, ${iso('due_at')} AS "dueAt", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`;
+  const json = `json_build_object('id', id, 'title', title, 'description', description, 'completed', completed,
+    'dueAt', ${iso('due_at')}, 'createdAt', ${iso('created_at')}, 'updatedAt', ${iso('updated_at')})::text AS item`;
+  const offset = (depthPage - 1) * 20;
+  const deep = (
+    await admin.query<{ created_at: Date; id: string }>(
+      'SELECT created_at, id FROM todos WHERE user_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1',
+      [userId, offset - 1],
+    )
+  ).rows[0];
+  const statements: [string, string, unknown[]][] = [
+    ['keyset, first page (columns)', `SELECT ${columns} FROM todos WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 21`, [userId]],
+    [
+      `keyset, page ${depthPage} (columns)`,
+      `SELECT ${columns} FROM todos WHERE user_id = $1 AND (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT 21`,
+      [userId, deep.created_at, deep.id],
+    ],
+    [`OFFSET ${offset} (columns, with count)`, `SELECT ${columns}, count(*) OVER () FROM todos WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 20 OFFSET $2`, [userId, offset]],
+    ['page 1 with count (columns)', `SELECT ${columns}, count(*) OVER () FROM todos WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 20`, [userId]],
+    ['page 1 with count (json_build_object)', `SELECT ${json}, count(*) OVER () FROM todos WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 20`, [userId]],
+    ['keyset, first page (json_build_object)', `SELECT ${json} FROM todos WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 21`, [userId]],
+  ];
+  const out: Record<string, { calls: number; cpuUsPerCall: number; msPerCall: number; plan: string }> = {};
+  const ROUNDS = 5;
+  const totals = new Map<string, { calls: number; ticks: number; ms: number }>();
+  try {
+    for (const [name, text, params] of statements) {
+      const plan = (await client.query(`EXPLAIN ${text}`, params)).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN'].trim())[0];
+      for (let i = 0; i < 20; i++) await client.query({ name, text, values: params });
+      out[name] = { calls: 0, cpuUsPerCall: 0, msPerCall: 0, plan };
+      totals.set(name, { calls: 0, ticks: 0, ms: 0 });
+    }
+    // Interleaved rounds: a burst of load from elsewhere on the machine lands on every statement
+    // alike rather than on whichever ran at that moment.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, text, params] of statements) {
+        const calls = name.startsWith('OFFSET') || name.includes('with count') ? 10 : 1000;
+        const c0 = cpuTicks(pid);
+        const t0 = performance.now();
+        for (let i = 0; i < calls; i++) await client.query({ name, text, values: params });
+        const total = totals.get(name)!;
+        total.ms += performance.now() - t0;
+        total.ticks += cpuTicks(pid) - c0;
+        total.calls += calls;
+      }
+    }
+    for (const [name, total] of totals) {
+      Object.assign(out[name], {
+        calls: total.calls,
+        cpuUsPerCall: Math.round((total.ticks * TICK_US) / total.calls),
+        msPerCall: Math.round((total.ms / total.calls) * 1000) / 1000,
+      });
+      log(`statement ${name}: ${JSON.stringify(out[name])}`);
+    }
+  } finally {
+    await client.end();
+  }
+  return out;
+}
+
+function print(results: Record<string, unknown>) {
+  const empty = results.empty as Record<string, Latencies>;
+  const seeded = results.seeded as Record<string, Latencies>;
+  console.log('\n## Empty database against seeded (p99 ms, requests/s)\n');
+  console.log('| route | empty p99 | seeded p99 | ratio | empty req/s | seeded req/s |');
+  console.log('|---|---|---|---|---|---|');
+  for (const route of ['signup', 'login', 'refresh', 'me']) {
+    const e = empty[route];
+    const s = seeded[route];
+    console.log(`| ${route} | ${e.p99} | ${s.p99} | ${(s.p99 / e.p99).toFixed(2)} | ${e.perSecond} | ${s.perSecond} |`);
+  }
+  console.log(`\nGET /users/me CPU per request: empty ${JSON.stringify((results.empty as { meCpu: unknown }).meCpu)}, seeded ${JSON.stringify((results.seeded as { meCpu: unknown }).meCpu)}`);
+  console.log('\n## GET /todos of the user with the most todos\n');
+  console.log('| page | p50 ms | p99 ms | req/s | service CPU µs/req | Postgres CPU µs/req |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [name, m] of Object.entries(results.todos as Record<string, Latencies & { serviceUs: number; postgresUs: number }>)) {
+    console.log(`| ${name} | ${m.p50} | ${m.p99} | ${m.perSecond} | ${m.serviceUs} | ${m.postgresUs} |`);
+  }
+  console.log('\n## The statements alone (one connection)\n');
+  console.log('| statement | Postgres CPU µs/call | ms/call | plan |');
+  console.log('|---|---|---|---|');
+  for (const [name, s] of Object.entries(results.statements as Record<string, { cpuUsPerCall: number; msPerCall: number; plan: string }>)) {
+    console.log(`| ${name} | ${s.cpuUsPerCall} | ${s.msPerCall} | ${s.plan} |`);
+  }
+  console.log('\n## Retention, DELETE /users/me, memory\n');
+  console.log('```json');
+  console.log(JSON.stringify({ retention: results.retention, deleteBigUser: results.deleteBigUser, peakRssMb: results.peakRssMb, seedSeconds: results.seedSeconds, counts: results.counts, totalSeconds: results.totalSeconds }, null, 2));
+  console.log('```');
+}
+
+await main();
+await sleep(0);
