@@ -1,12 +1,13 @@
 // npm run keys:generate  -- writes any missing key pair of TOKEN_FORMAT (jwt by default) into KEYS_DIR (default ./keys)
 // npm run keys:rotate    -- retires the current public keys of every format present and writes new pairs; restart to sign with them
-import { generateMissingKeys, KEY_PURPOSES, loadKeyRing, rotateKeys, TOKEN_FORMATS, type TokenFormat } from '../src/auth/tokens/key-files.js';
+import { generateMissingKeys, KEY_PURPOSES, loadKeyRing, rotateKeys, TOKEN_FORMATS } from '../src/auth/tokens/key-files.js';
+import { loadEnvironment } from '../src/config/environment.js';
 
-const dir = process.env.KEYS_DIR || './keys';
-const format = (process.env.TOKEN_FORMAT || 'jwt') as TokenFormat;
 const command = process.argv[2];
 
 async function main(): Promise<void> {
+  // The service's own reading of KEYS_DIR and TOKEN_FORMAT (defaults, .env, validation).
+  const { KEYS_DIR: dir, TOKEN_FORMAT: format } = loadEnvironment();
   if (!TOKEN_FORMATS.includes(format)) throw new Error(`TOKEN_FORMAT must be ${TOKEN_FORMATS.join(' or ')}`);
   if (command === 'generate') {
     const written = await generateMissingKeys(dir, format);

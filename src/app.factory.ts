@@ -3,7 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type FastifyBaseLogger, LogController } from 'fastify';
 import { AppModule } from './app.module.js';
 import { configureHttp } from './common/http.js';
-import { createLogger, logDestination, PinoNestLogger } from './common/logger.js';
+import { createLogger, logDestination, PinoNestLogger, prettyLogs } from './common/logger.js';
 import { setupSwagger } from './common/swagger.js';
 import type { Environment } from './config/environment.js';
 import { fastifyTrustProxy } from './config/operations.js';
@@ -17,7 +17,7 @@ export const BODY_LIMIT_BYTES = 100 * 1024;
  * e2e tests drive it, so both see the same plugins, pipes, guards and error shapes.
  */
 export async function createApp(env: Environment): Promise<NestFastifyApplication> {
-  const destination = logDestination();
+  const destination = logDestination(prettyLogs(env));
   const logger = createLogger(env, destination);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,

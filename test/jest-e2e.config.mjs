@@ -7,4 +7,5 @@ export default jestConfig({
   globalSetup: '<rootDir>/test/global-setup.mjs',
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/skip-reasons.reporter.mjs'],
 });

@@ -7,25 +7,33 @@ import { connectRedis } from '../src/common/rate-limit/rate-limit.module.js';
 import { RateLimitStorage } from '../src/common/rate-limit/rate-limit.storage.js';
 import { createPool } from '../src/database/pool.js';
 import { freePort } from './support/instances.js';
+import { describeWithRedis } from './support/redis-server.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 500, disconnectTimeout: 100, retryStrategy: () => 200 };
 
+/** A client of the Redis at `url`, ready; its errors are RateLimitStorage's to handle once it has it. */
+async function readyRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, redisOptions);
+  // Until it is ready, hits are counted in Postgres (the fail-safe path); these cases are about Redis.
+  await new Promise<void>((resolve, reject) => {
+    redis.once('ready', () => resolve());
+    redis.once('error', (error) => {
+      redis.disconnect();
+      reject(error);
+    });
+  });
+  redis.removeAllListeners('error');
+  return redis;
+}
+
+describe('rate-limit counters in Postgres', () => sameBehaviour(async () => undefined));
+describeWithRedis('rate-limit counters in Redis', (server) => sameBehaviour(() => readyRedis(server().url)));
+describe('rate-limit counters in Redis that is down (Postgres takes over)', () =>
+  sameBehaviour(async () => new Redis(`redis://127.0.0.1:${await freePort()}`, redisOptions)));
+
 /** The same behaviour whatever holds the counters. */
-describe.each([
-  ['Postgres', async () => undefined],
-  [
-    'Redis',
-    async () => {
-      // Until it is ready, hits are counted in Postgres (the fail-safe path); this case is about Redis.
-      const redis = new Redis(REDIS_URL, redisOptions);
-      await new Promise((resolve) => redis.once('ready', resolve));
-      return redis;
-    },
-  ],
-  ['Redis that is down (Postgres takes over)', async () => new Redis(`redis://127.0.0.1:${await freePort()}`, redisOptions)],
-])('rate-limit counters in %s', (_store, connect) => {
+function sameBehaviour(connect: () => Promise<Redis | undefined>): void {
   let pool: pg.Pool;
   let storage: RateLimitStorage;
   // A fresh prefix and fresh keys per run: the machine's Redis outlives test databases.
@@ -73,9 +81,9 @@ describe.each([
       clearInterval((other as unknown as { cleanup: NodeJS.Timeout }).cleanup);
     }
   });
-});
+}
 
-describe('Redis going down and coming back', () => {
+describeWithRedis('Redis going down and coming back', (server) => {
   let pool: pg.Pool;
   let storage: RateLimitStorage;
   let relay: TcpProxy;
@@ -90,8 +98,7 @@ describe('Redis going down and coming back', () => {
   beforeAll(async () => {
     warn = jest.spyOn(Logger.prototype, 'warn');
     log = jest.spyOn(Logger.prototype, 'log');
-    const redisUrl = new URL(REDIS_URL);
-    relay = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+    relay = await startTcpProxy({ host: '127.0.0.1', port: server().port });
     pool = createPool(process.env.DATABASE_URL!);
     const redis = connectRedis(`redis://127.0.0.1:${relay.port}`);
     await new Promise((resolve) => redis.once('ready', resolve));

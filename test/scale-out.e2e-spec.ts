@@ -4,12 +4,12 @@ import { request as httpRequest } from 'node:http';
 import pg from 'pg';
 import { migrations } from '../src/database/migrations/index.js';
 import { buildServerOnce, createEmptyDatabase, freePort, type Instance, startInstances } from './support/instances.js';
+import { describeWithRedis } from './support/redis-server.js';
 
 /**
  * Several real `node dist/main.js` processes on one database, as behind a load balancer.
  * Every process is killed in afterAll, whatever happened.
  */
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LIMIT = 4;
 
 describe('several instances', () => {
@@ -95,11 +95,10 @@ describe('several instances', () => {
     });
   });
 
-  describe('with counters in Redis (REDIS_URL)', () => {
+  describeWithRedis('with counters in Redis (REDIS_URL)', (redis) => {
     let trio: Instance[];
     beforeAll(async () => {
-      // A fresh database per run names the Redis keys, so runs on the machine's Redis never collide.
-      trio = await start(3, { REDIS_URL, AUTH_RATE_LIMIT: String(LIMIT + 1) });
+      trio = await start(3, { REDIS_URL: redis().url, AUTH_RATE_LIMIT: String(LIMIT + 1) });
     }, 60_000);
     afterAll(async () => stop(trio ?? []));
 
@@ -110,7 +109,7 @@ describe('several instances', () => {
     });
 
     it('turn not-ready on SIGTERM while a slow request still completes', async () => {
-      const [instance] = await start(1, { REDIS_URL, SHUTDOWN_DELAY: '1' });
+      const [instance] = await start(1, { REDIS_URL: redis().url, SHUTDOWN_DELAY: '1' });
       // A request held open: headers and part of the body sent, the rest only after SIGTERM.
       const body = JSON.stringify({ email: 'slow@example.com', password: 'wrong-password' });
       const req = httpRequest(`${instance.url}/auth/login`, {

@@ -21,7 +21,6 @@ describe('service', () => {
     const res = await request(app.getHttpServer()).get('/health');
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['strict-transport-security']).toBeDefined();
     // JSON answers: nothing to render, frame or load.
     expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
     expect(res.headers['x-frame-options']).toBe('DENY');
@@ -39,6 +38,15 @@ describe('service', () => {
     const assets = [...page.text.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((match) => new URL(match[1], 'http://api.test/docs').pathname);
     expect(assets).toContain('/docs/swagger-ui-init.js');
     for (const asset of assets) await request(app.getHttpServer()).get(asset).expect(200);
+  });
+
+  it('sends no HSTS and no upgrade-insecure-requests over plain HTTP, so /docs renders at http://<host>:3000', async () => {
+    // A client's own X-Forwarded-Proto is not believed without TRUST_PROXY.
+    for (const path of ['/docs', '/docs/swagger-ui-init.js', '/health']) {
+      const res = await request(app.getHttpServer()).get(path).set('x-forwarded-proto', 'https').expect(200);
+      expect({ path, hsts: res.headers['strict-transport-security'] }).toEqual({ path, hsts: undefined });
+      expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    }
   });
 
   it('answers malformed JSON with a 400 in Nest’s error shape, no internals', async () => {
@@ -108,5 +116,32 @@ describe('health with the database down', () => {
     } finally {
       await app.close().catch(() => undefined);
     }
+  });
+});
+
+describe('security headers behind a proxy that terminated TLS (TRUST_PROXY)', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    // The test's client is the nearest hop: one trusted hop makes it the proxy.
+    app = await createTestApp({ TRUST_PROXY: '1' });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('keeps HSTS and upgrade-insecure-requests for what was served over HTTPS', async () => {
+    const docs = await request(app.getHttpServer()).get('/docs').set('x-forwarded-proto', 'https').expect(200);
+    expect(docs.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+    expect(docs.headers['content-security-policy']).toContain('upgrade-insecure-requests');
+    const api = await request(app.getHttpServer()).get('/health').set('x-forwarded-proto', 'https').expect(200);
+    expect(api.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+    expect(api.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+  });
+
+  it('and still not for what the proxy says came over plain HTTP', async () => {
+    const docs = await request(app.getHttpServer()).get('/docs').set('x-forwarded-proto', 'http').expect(200);
+    expect(docs.headers['strict-transport-security']).toBeUndefined();
+    expect(docs.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+    expect(docs.headers['content-security-policy']).toContain("script-src 'self'");
   });
 });

@@ -11,17 +11,20 @@ import type { Environment } from '../config/environment.js';
  * core runs at once: more cannot go faster (it is pure CPU), and the threadpool keeps free threads
  * for token signing, so a login flood neither starves refreshes nor the event loop.
  */
-const BCRYPT_CONCURRENCY = Math.max(1, Math.min(availableParallelism(), (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1));
+function bcryptConcurrency(threadpoolSize: number): number {
+  return Math.max(1, Math.min(availableParallelism(), threadpoolSize - 1));
+}
 
 @Injectable()
 export class PasswordService implements OnModuleInit {
   private readonly rounds: number;
-  private readonly bcryptSlots = pLimit(BCRYPT_CONCURRENCY);
+  private readonly bcryptSlots: ReturnType<typeof pLimit>;
   /** Compared against when the user does not exist, so both failures cost one bcrypt compare. */
   private dummyHash = '';
 
   constructor(config: ConfigService<Environment, true>) {
     this.rounds = config.get('BCRYPT_ROUNDS', { infer: true });
+    this.bcryptSlots = pLimit(bcryptConcurrency(config.get('UV_THREADPOOL_SIZE', { infer: true })));
   }
 
   async onModuleInit(): Promise<void> {

@@ -105,25 +105,37 @@ const DOCS_PREFIX = `/${DOCS_PATH}`;
  * `default-src 'none'; frame-ancestors 'none'` and `X-Frame-Options: DENY` (OWASP's REST Security
  * Cheat Sheet). The Swagger UI under /docs is a page: it needs its own scripts, inline styles and
  * data: images.
+ *
+ * Each in two forms. HSTS and `upgrade-insecure-requests` are sent only over HTTPS (TLS here, or a
+ * trusted proxy's `X-Forwarded-Proto: https`, see TRUST_PROXY): over plain HTTP a browser ignores
+ * HSTS anyway, and `upgrade-insecure-requests` makes it fetch the page's own assets over an https
+ * that is not there, so /docs opened at http://<host>:3000 renders blank (helmetjs/helmet#429).
  */
 function registerSecurityHeaders(fastify: FastifyInstance): void {
-  const api = helmetHeaders({
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    frameguard: { action: 'deny' },
-  });
-  const docs = helmetHeaders({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI styles itself inline and embeds its icons as data: URLs.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
+  const api = (https: boolean) =>
+    helmetHeaders({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      frameguard: { action: 'deny' },
+      strictTransportSecurity: https,
+    });
+  const docs = (https: boolean) =>
+    helmetHeaders({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          // Swagger UI styles itself inline and embeds its icons as data: URLs.
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          scriptSrc: ["'self'"],
+          upgradeInsecureRequests: https ? [] : null,
+        },
       },
-    },
-  });
+      strictTransportSecurity: https,
+    });
+  const policies = { api: { https: api(true), http: api(false) }, docs: { https: docs(true), http: docs(false) } };
   fastify.addHook('onRequest', function securityHeaders(request: FastifyRequest, reply: FastifyReply, done: () => void) {
-    reply.headers(request.url.startsWith(DOCS_PREFIX) ? docs : api);
+    const policy = request.url.startsWith(DOCS_PREFIX) ? policies.docs : policies.api;
+    reply.headers(request.protocol === 'https' ? policy.https : policy.http);
     done();
   });
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { createLogger, LogBlocks } from './logger.js';
+import { LogTransport } from '../notifications/mail/log.transport.js';
+import { render } from '../notifications/mail/templates.js';
+import { createLogger, LogBlocks, PinoNestLogger, PrettyLines, prettyLogs } from './logger.js';
 
 function capture() {
   const lines: string[] = [];
@@ -74,5 +76,41 @@ describe('LogBlocks', () => {
     out.flush();
     out.flush();
     expect(written).toEqual(['{"msg":"one"}\n{"msg":"two"}\n']);
+  });
+});
+
+describe('development logs', () => {
+  it('are readable lines only in development on a terminal; JSON in production, in tests and when piped', () => {
+    expect(prettyLogs({ NODE_ENV: 'development' }, true)).toBe(true);
+    expect(prettyLogs({ NODE_ENV: 'development' }, false)).toBe(false);
+    expect(prettyLogs({ NODE_ENV: 'production' }, true)).toBe(false);
+    expect(prettyLogs({ NODE_ENV: 'test' }, true)).toBe(false);
+  });
+
+  it('read as time, level, context and message, other fields as key=value', () => {
+    const { lines, stream } = capture();
+    const logger = createLogger({ LOG_LEVEL: 'info' }, new PrettyLines(stream, false));
+    new PinoNestLogger(logger, {}).log('Nest application successfully started', 'NestApplication');
+    logger.info({ reqId: 'req-1', method: 'GET', route: '/todos', status: 200, durationMs: 1.25 }, 'request');
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[NestApplication\] Nest application successfully started\n$/);
+    expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}request reqId=req-1 method=GET route=\/todos status=200 durationMs=1\.25\n$/);
+  });
+
+  it('show a logged mail as its text, the link alone on its own line', async () => {
+    const { lines, stream } = capture();
+    const nest = new PinoNestLogger(createLogger({ LOG_LEVEL: 'info' }, new PrettyLines(stream, false)), {});
+    const link = 'http://localhost:3000/verify-email?token=abc.def';
+    const mail = render('verify-email', { email: 'ada@example.com', link, ttlSeconds: 86400 });
+    await new LogTransport(true, (line) => nest.log(line, 'Mail')).send({ id: 'm1', to: 'ada@example.com', ...mail }, new AbortController().signal);
+    const printed = lines.join('').split('\n');
+    expect(printed[0]).toMatch(/INFO {2}\[Mail\] mail m1 to ada@example.com \(not sent: no SMTP_URL\): Confirm your email address$/);
+    expect(printed.map((line) => line.trim())).toContain(link);
+    expect(lines.join('')).not.toContain('\\n');
+  });
+
+  it('keep JSON lines as they are otherwise', () => {
+    const { lines, stream } = capture();
+    createLogger({ LOG_LEVEL: 'info' }, stream).info({ to: 'x' }, 'a\nb');
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 30, msg: 'a\nb', to: 'x' });
   });
 });

@@ -74,7 +74,7 @@ let stdout: LogBlocks | undefined;
  * on out-of-memory) loses the lines of the last ~500 ms. One per module instance: a process, or a
  * Jest test file.
  */
-export function logDestination(): LogBlocks {
+function stdoutBlocks(): LogBlocks {
   if (!stdout) {
     const blocks = new LogBlocks(pino.destination({ dest: 1, sync: true }));
     setInterval(() => blocks.flush(), LOG_FLUSH_INTERVAL_MS).unref();
@@ -82,6 +82,71 @@ export function logDestination(): LogBlocks {
     stdout = blocks;
   }
   return stdout;
+}
+
+/** Where the service's log lines go: standard output in blocks, as readable lines when `pretty`. */
+export function logDestination(pretty = false): LogBlocks | PrettyLines {
+  return pretty ? new PrettyLines(stdoutBlocks(), true) : stdoutBlocks();
+}
+
+/**
+ * Readable lines for a developer at a terminal; JSON (one object a line) for everything else:
+ * production, tests, and anything piped or collected, which machines read.
+ */
+export function prettyLogs(env: Pick<Environment, 'NODE_ENV'>, stdoutIsTerminal = process.stdout.isTTY === true): boolean {
+  return env.NODE_ENV === 'development' && stdoutIsTerminal;
+}
+
+const LEVELS: Record<number, [name: string, color: number]> = {
+  10: ['TRACE', 90],
+  20: ['DEBUG', 36],
+  30: ['INFO', 32],
+  40: ['WARN', 33],
+  50: ['ERROR', 31],
+  60: ['FATAL', 35],
+};
+
+/**
+ * pino's JSON line as one readable line: `12:03:04.567 INFO  [Context] message key=value …`. Text
+ * that has line breaks (a logged mail, a stack trace) follows on lines of its own, indented, so a
+ * mail's link stands alone on its line, ready to click or copy.
+ */
+export function prettyLine(json: string, colors = false): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json;
+  }
+  const { level, time, msg, context, pid: _pid, hostname: _hostname, ...fields } = entry;
+  const [name, color] = LEVELS[level as number] ?? [String(level), 0];
+  const paint = (text: string, code: number) => (colors ? `\x1b[${code}m${text}\x1b[39m` : text);
+  const clock = new Date(typeof time === 'number' ? time : Date.now()).toTimeString().slice(0, 8) + `.${String(Number(time) % 1000).padStart(3, '0')}`;
+  const [first, ...more] = (typeof msg === 'string' ? msg : JSON.stringify(msg ?? '')).split('\n');
+  const inline: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'string' && value.includes('\n')) more.push(`${key}:`, ...value.split('\n').map((line) => `  ${line}`));
+    else inline.push(`${key}=${typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`);
+  }
+  const head = [paint(clock, 90), paint(name.padEnd(5), color), typeof context === 'string' ? paint(`[${context}]`, 33) : '', first, ...inline].filter(Boolean).join(' ');
+  return [head, ...more.map((line) => `    ${line}`)].join('\n') + '\n';
+}
+
+/** A log destination that writes each of pino's lines as prettyLine has it. */
+export class PrettyLines {
+  constructor(
+    private readonly out: { write(text: string): unknown; flush?: () => void },
+    private readonly colors: boolean,
+  ) {}
+
+  write(line: string): void {
+    this.out.write(prettyLine(line, this.colors));
+  }
+
+  flush(): void {
+    this.out.flush?.();
+  }
 }
 
 export function createLogger(env: Pick<Environment, 'LOG_LEVEL'>, destination: DestinationStream = logDestination()): Logger {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError, validateEnvironment } from './environment.js';
+import { ConfigurationError, validateEnvironment, VARIABLES } from './environment.js';
 
 describe('validateEnvironment', () => {
   it('fills every documented default when nothing is set', () => {
@@ -138,5 +138,40 @@ describe('validateEnvironment', () => {
     const message = (error as Error).message;
     expect(message).toContain(name);
     expect(message).not.toContain('\n');
+  });
+});
+
+describe('the configuration schema', () => {
+  it('says what a refused variable accepts, in the words of its declaration', () => {
+    expect(() => validateEnvironment({ PORT: '70000' })).toThrow(new ConfigurationError('Invalid configuration: PORT must be an integer from 1 to 65535'));
+    expect(() => validateEnvironment({ NODE_ENV: 'staging' })).toThrow(
+      new ConfigurationError('Invalid configuration: NODE_ENV must be development, production or test'),
+    );
+  });
+
+  it('names every bad variable on the one line, once each', () => {
+    let message = '';
+    try {
+      validateEnvironment({ PORT: 'abc', BCRYPT_ROUNDS: '99', TOKEN_FORMAT: 'x' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe(
+      'Invalid configuration: PORT must be an integer from 1 to 65535; BCRYPT_ROUNDS must be an integer from 4 to 16; TOKEN_FORMAT must be jwt or paseto',
+    );
+  });
+
+  it('ignores variables it does not declare, and treats an empty one as unset', () => {
+    const env = validateEnvironment({ PATH: '/usr/bin', PORT: '', SOMETHING_ELSE: 'x' });
+    expect(env.PORT).toBe(3000);
+    expect(Object.keys(env).filter((name) => !(name in VARIABLES))).toEqual([]);
+  });
+
+  it('declares a meaning for every variable, and a default, what unset means, or when it is required', () => {
+    for (const [name, declared] of Object.entries(VARIABLES)) {
+      const d = declared as { meaning: string; default?: string; unset?: string; requiredWhen?: object };
+      expect({ name, meaning: d.meaning.length > 0 }).toEqual({ name, meaning: true });
+      expect({ name, documented: [d.default, d.unset, d.requiredWhen].filter((x) => x !== undefined).length }).toEqual({ name, documented: 1 });
+    }
   });
 });

@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { ValidateBy, type ValidationOptions } from 'class-validator';
 
 /** What Fastify's `trustProxy` accepts from TRUST_PROXY: everyone, a hop count, or addresses/CIDRs. */
 export type TrustProxy = boolean | number | string[];
@@ -48,11 +47,4 @@ export function fastifyTrustProxy(raw: string | undefined): boolean | string[] |
   if (parsed === undefined) throw new Error(`TRUST_PROXY is malformed: ${raw}`);
   if (typeof parsed === 'number') return (_address, hop) => hop < parsed;
   return parsed;
-}
-
-export function IsParsableBy(parse: (raw: string) => unknown, message: string, options?: ValidationOptions) {
-  return ValidateBy(
-    { name: 'isParsableBy', validator: { validate: (value) => typeof value === 'string' && parse(value) !== undefined, defaultMessage: () => message } },
-    options,
-  );
 }

@@ -15,6 +15,17 @@ export function embeddedDatabaseUrl(port: number, database = EMBEDDED_DATABASE):
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 }
 
+/** Where `npm start` keeps the embedded database, relative to the project (git-ignored). */
+export const EMBEDDED_DATA_DIR = '.data/postgres';
+
+/**
+ * Where a persistent embedded database is staged when the server's OS user cannot reach `dataDir`
+ * (see startEmbeddedPostgres): one folder per data folder, so per clone. `npm run db:reset` removes it.
+ */
+export function stagingFolder(dataDir: string): string {
+  return join('/var/tmp', `todo-api-postgres-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)}`);
+}
+
 /** Why the embedded database cannot run here, phrased with the remedy; the entry points print it as one line. */
 export class EmbeddedPostgresUnavailable extends Error {
   constructor(reason: string) {
@@ -129,7 +140,7 @@ async function initialise(initdb: string, dataDir: string, user: OsUser | undefi
     const child = spawn(
       initdb,
       [`--pgdata=${dataDir}`, `--username=${USER}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale'],
-      { uid: user?.uid, gid: user?.gid, stdio: ['ignore', 'pipe', 'pipe'] },
+      { uid: user?.uid, gid: user?.gid, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     const output = collectOutput(child, log);
     const spawned = new Promise<void>((_, reject) => child.once('error', reject));
@@ -173,7 +184,7 @@ export async function startEmbeddedPostgres(options: {
   let binaries = await platformBinaries();
   const scratch = requestedDataDir ? undefined : await mkdtemp(join(tmpdir(), 'embedded-pg-'));
   let dataDir = requestedDataDir ?? join(scratch!, 'data');
-  const stageRoot = scratch ?? join('/var/tmp', `todo-api-postgres-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+  const stageRoot = scratch ?? stagingFolder(dataDir);
   let server: ChildProcess | undefined;
 
   try {
@@ -191,10 +202,13 @@ export async function startEmbeddedPostgres(options: {
       await initialise(binaries.initdb, dataDir, user, log);
     }
 
+    // Its own process group (detached): Ctrl-C in a terminal signals the whole foreground group, and
+    // Postgres would shut down under the app, which then logs the database as lost. The app stops
+    // it after closing (stop() below), and so does the 'exit' hook should the app end otherwise.
     server = spawn(
       binaries.postgres,
       ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      { uid: user?.uid, gid: user?.gid, stdio: ['ignore', 'pipe', 'pipe'] },
+      { uid: user?.uid, gid: user?.gid, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     const child = server;
     const output = collectOutput(child, log);
@@ -256,7 +270,7 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
  */
 export async function databaseFor(env: { DATABASE_URL?: string; EMBEDDED_PG_PORT: number }): Promise<{ url: string; stop(): Promise<void> }> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop: async () => undefined };
-  const embedded = await startEmbeddedPostgres({ dataDir: '.data/postgres', port: env.EMBEDDED_PG_PORT });
+  const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, port: env.EMBEDDED_PG_PORT });
   console.log(
     embedded.startedHere
       ? `DATABASE_URL is not set: started the embedded PostgreSQL on port ${env.EMBEDDED_PG_PORT} (data in ${embedded.dataDir}, binaries in ${embedded.binDir})`

@@ -20,7 +20,7 @@ export function jestConfig(options) {
     moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
     // A CommonJS package that require()s @nestjs/common while the test's ESM graph is still linking
     // it is a require(esm) cycle (ERR_REQUIRE_CYCLE_MODULE, as in Node); loading Nest first avoids it.
-    setupFiles: ['<rootDir>/test/support/preload-nest.mjs'],
+    setupFiles: ['<rootDir>/test/support/preload-nest.mjs', '<rootDir>/test/support/quiet-logger.mjs'],
     ...options,
   };
 }

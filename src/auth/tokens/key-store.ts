@@ -75,7 +75,8 @@ export class KeyStore {
       }
     } else {
       const written = await generateMissingKeys(dir, inUse);
-      if (written.length > 0) new Logger('Keys').warn(`generated new ${inUse} ${written.join(' and ')} key pairs in ${dir}`);
+      // Expected on a first start outside production: information, not a warning.
+      if (written.length > 0) new Logger('Keys').log(`generated new ${inUse} ${written.join(' and ')} key pairs in ${dir}`);
     }
     const rings: Partial<Record<TokenFormat, KeyRings>> = {};
     for (const format of TOKEN_FORMATS) {
