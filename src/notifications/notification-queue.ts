@@ -34,6 +34,7 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   private readonly boss: PgBoss;
   private readonly channels = new Map<string, NotificationChannel>();
   private readonly counters: NotificationCounters[] = [];
+  private readonly scheduled = new Map<string, { cron: string; task: () => Promise<void> }>();
   private readonly pollingIntervalSeconds: number;
   private readonly policy: typeof RETRY_POLICY & { retryDelay: number; notify: true };
 
@@ -65,6 +66,16 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
   register(channel: NotificationChannel): void {
     if (this.channels.has(channel.name)) throw new Error(`notification channel ${channel.name} registered twice`);
     this.channels.set(channel.name, channel);
+  }
+
+  /**
+   * Runs `task` on the `cron` schedule (UTC) in one instance of all: pg-boss keeps the schedule in
+   * the database and its clock queues one job per due time, which one worker takes. For
+   * housekeeping (purges); a task that fails is retried like a message.
+   */
+  schedule(name: string, cron: string, task: () => Promise<void>): void {
+    if (this.channels.has(name) || this.scheduled.has(name)) throw new Error(`queue ${name} registered twice`);
+    this.scheduled.set(name, { cron, task });
   }
 
   /** Another listener (besides the metrics service) for every message queued, delivered or given up on. */
@@ -112,6 +123,11 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
         },
         (jobs) => Promise.all(jobs.map((job) => this.attempt(channel, job))),
       );
+    }
+    for (const [name, { cron, task }] of this.scheduled) {
+      await this.boss.createQueue(name, { retryLimit: 3, retryDelay: 60, expireInSeconds: 15 * 60 });
+      await this.boss.schedule(name, cron, null, { tz: 'UTC' });
+      await this.boss.work(name, { pollingIntervalSeconds: 60 }, () => task());
     }
   }
 

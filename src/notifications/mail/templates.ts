@@ -2,6 +2,8 @@
 export interface TemplateData {
   'verify-email': { email: string; link: string; ttlSeconds: number };
   'password-reset': { email: string; link: string; ttlSeconds: number };
+  /** `at` as ISO-8601 UTC; `device` a description from a fixed vocabulary (events/device-description.ts), never the raw user agent. */
+  'new-sign-in': { email: string; at: string; ip: string; device: string; sessionsLink: string; resetLink: string };
 }
 export type TemplateName = keyof TemplateData;
 
@@ -91,6 +93,32 @@ If you did not sign up, ignore this message: nothing happens unless the link is 
           button(link, 'Choose a new password') +
           html`<p>The link works once and expires in ${validFor}. Resetting signs you out on every device.<br>
 If you did not ask for this, ignore this message: your password stays as it is.</p>`,
+      ),
+    };
+  },
+  'new-sign-in': ({ email, at, ip, device, sessionsLink, resetLink }) => {
+    const subject = 'New sign-in to your account';
+    const when = at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    return {
+      subject,
+      text: [
+        `Your account ${email} was just signed in to from a device and address it has not used recently:`,
+        '',
+        `  When:    ${when}`,
+        `  Address: ${ip}`,
+        `  Device:  ${device}`,
+        '',
+        'If this was you, there is nothing to do.',
+        `If it was not, end that session in your list of sessions: ${sessionsLink}`,
+        `and choose a new password: ${resetLink}`,
+      ].join('\n'),
+      html: layout(
+        subject,
+        html`<p>Your account <strong>${email}</strong> was just signed in to from a device and address it has not used recently:</p>
+<ul><li>When: ${when}</li><li>Address: ${ip}</li><li>Device: ${device}</li></ul>
+<p>If this was you, there is nothing to do. If it was not, end that session and choose a new password:</p>` +
+          button(sessionsLink, 'Review my sessions') +
+          button(resetLink, 'Choose a new password'),
       ),
     };
   },
