@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { TodosModule } from './todos/todos.module.js';
+import { TracingModule } from './tracing/tracing.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -31,6 +32,7 @@ export class AppModule {
         AuthModule,
         UsersModule,
         TodosModule,
+        TracingModule.forRoot(),
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -1,10 +1,10 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { Db } from '../database/db.js';
-import { REFUSAL_LIMITS, RefusalBuffer } from './refusal-buffer.js';
+import { REFUSAL_LIMITS, RefusalBuffer, type RefusalLimits } from './refusal-buffer.js';
 
 const context = (userId: string) => ({ userId, ip: '203.0.113.1', userAgent: 'test' });
 
-function bufferWith(limits: Partial<typeof REFUSAL_LIMITS> = {}) {
+function bufferWith(limits: Partial<RefusalLimits> = {}) {
   let now = 1_000_000;
   const batches: unknown[][] = [];
   const db = {

@@ -8,13 +8,21 @@ import { SECURITY_EVENTS } from './security-events.sql.js';
  * buffer) must not grow with them: per account and type, at most PER_ACCOUNT events per WINDOW
  * (the same 15 minutes as the failed-login limit); at most MAX_PENDING waiting in memory.
  */
-export const REFUSAL_LIMITS = {
+export const REFUSAL_LIMITS: Readonly<RefusalLimits> = {
   perAccount: 10,
   windowSeconds: 900,
   maxPending: 5_000,
   flushAfterMs: 1_000,
   maxBatch: 500,
-} as const;
+};
+
+export interface RefusalLimits {
+  perAccount: number;
+  windowSeconds: number;
+  maxPending: number;
+  flushAfterMs: number;
+  maxBatch: number;
+}
 
 export interface PendingRefusal extends EventContext {
   type: RefusalType;
@@ -44,7 +52,7 @@ export class RefusalBuffer {
   constructor(
     private readonly db: Db,
     private readonly counters: RefusalCounters,
-    private readonly limits: typeof REFUSAL_LIMITS = REFUSAL_LIMITS,
+    private readonly limits: Readonly<RefusalLimits> = REFUSAL_LIMITS,
     private readonly now: () => number = Date.now,
   ) {}
 
