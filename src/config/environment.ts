@@ -206,6 +206,16 @@ export class Environment {
   METRICS_TOKEN?: string;
 
   /**
+   * Unset: no tracing, and the OpenTelemetry SDK is never loaded. Read first by
+   * tracing/instrument.ts (node --import), before the app exists; declared here so a malformed
+   * value stops start-up with a message naming it. The OTEL_* variables the SDK defines
+   * (OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME...) are read by it.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'must be the http(s) URL of an OTLP/HTTP collector, e.g. http://localhost:4318' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /**
    * Seconds between SIGTERM (readiness turns 503) and closing the server, so proxies stop routing
    * here first. Unset: 5 in production, 0 elsewhere (`nest start --watch` restarts with SIGTERM).
    */
@@ -233,6 +243,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     'TRUST_PROXY',
     'CORS_ORIGINS',
     'METRICS_TOKEN',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
     'SHUTDOWN_DELAY',
     'APP_URL',
     'SMTP_URL',

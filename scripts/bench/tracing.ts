@@ -1,0 +1,84 @@
+/**
+ * npm run bench:tracing — what tracing costs GET /users/me. The built server, started as
+ * `npm run start:prod` starts it, three ways: OTEL_EXPORTER_OTLP_ENDPOINT unset (the SDK is never
+ * loaded), set with OTEL_TRACES_SAMPLER=parentbased_traceidratio at 0.1 (the issue's target: at
+ * most 10 % fewer requests per second), and at 1. Spans go to a local OTLP/HTTP sink that accepts
+ * and discards them. Each round runs the three in turn, so whatever else loads a shared machine
+ * falls on all of them alike; the medians are reported. BENCH_DURATION (s, default 5) and
+ * BENCH_ROUNDS (default 3) as for the other benches.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateMissingKeys } from '../../src/auth/tokens/key-files.js';
+import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
+import { intFromEnv, log, TOKEN_FORMAT } from './config.js';
+import { describeRound, type RoundResult, runOnce } from './load.js';
+import { seed } from './seed.js';
+import { buildService, startServer, stopServer } from './server.js';
+
+const SECONDS = intFromEnv('BENCH_DURATION', 5);
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
+
+async function main(): Promise<void> {
+  buildService();
+  const workDir = await mkdtemp(join(tmpdir(), 'bench-tracing-'));
+  const keysDir = join(workDir, 'keys');
+  await generateMissingKeys(keysDir, TOKEN_FORMAT);
+  const db = await createScratchDatabase('bench');
+  let exported = 0;
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      exported++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
+  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+
+  const variants: Record<string, Record<string, string>> = {
+    'tracing off': {},
+    'tracing on, ratio 0.1': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+    'tracing on, ratio 1': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' },
+  };
+  const results = new Map<string, RoundResult[]>(Object.keys(variants).map((name) => [name, []]));
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [name, env] of Object.entries(variants)) {
+        const server = await startServer(db.url, keysDir, join(workDir, 'server.log'), { env });
+        try {
+          const [session] = await seed(server.baseUrl, 1, () => ({ title: 'bench' }));
+          const spec = {
+            name: 'GET /users/me',
+            requestsFor: () => [{ method: 'GET' as const, path: '/users/me', headers: { authorization: `Bearer ${session.accessToken}` } }],
+          };
+          await runOnce(server.baseUrl, spec, { seconds: 2 }); // warm-up
+          const result = await runOnce(server.baseUrl, spec, { seconds: SECONDS });
+          results.get(name)!.push(result);
+          log(`round ${round}, ${name}: ${describeRound(result)}`);
+        } finally {
+          await stopServer(server.child);
+        }
+      }
+    }
+  } finally {
+    sink.close();
+    await dropScratchDatabase(db);
+    await rm(workDir, { recursive: true, force: true });
+  }
+  const median = (rounds: RoundResult[]) => [...rounds].sort((a, b) => a.rps - b.rps)[Math.floor((rounds.length - 1) / 2)];
+  const off = median(results.get('tracing off')!).rps;
+  for (const [name, rounds] of results) {
+    const m = median(rounds);
+    log(`${name}: median ${m.rps.toFixed(0)} req/s (p50 ${m.p50} ms, p99 ${m.p99} ms), ${((m.rps / off - 1) * 100).toFixed(1)} % against off`);
+  }
+  log(`${exported} OTLP exports received`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
