@@ -4,8 +4,9 @@
  * loaded), set with OTEL_TRACES_SAMPLER=parentbased_traceidratio at 0.1 (the issue's target: at
  * most 10 % fewer requests per second), and at 1. Spans go to a local OTLP/HTTP sink that accepts
  * and discards them. Each round runs the three in turn, so whatever else loads a shared machine
- * falls on all of them alike; the medians are reported. BENCH_DURATION (s, default 5) and
- * BENCH_ROUNDS (default 3) as for the other benches.
+ * falls on all of them alike; the medians are reported, with the server's CPU time per request,
+ * which a busy machine disturbs far less than requests per second. BENCH_DURATION (s, default 5)
+ * and BENCH_ROUNDS (default 3) as for the other benches.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMissingKeys } from '../../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
+import { cpuSeconds } from './compare.js';
 import { intFromEnv, log, TOKEN_FORMAT } from './config.js';
 import { describeRound, type RoundResult, runOnce } from './load.js';
 import { seed } from './seed.js';
@@ -44,7 +46,8 @@ async function main(): Promise<void> {
     'tracing on, ratio 0.1': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
     'tracing on, ratio 1': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' },
   };
-  const results = new Map<string, RoundResult[]>(Object.keys(variants).map((name) => [name, []]));
+  type Measured = RoundResult & { cpuUsPerRequest: number };
+  const results = new Map<string, Measured[]>(Object.keys(variants).map((name) => [name, []]));
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [name, env] of Object.entries(variants)) {
@@ -56,9 +59,13 @@ async function main(): Promise<void> {
             requestsFor: () => [{ method: 'GET' as const, path: '/users/me', headers: { authorization: `Bearer ${session.accessToken}` } }],
           };
           await runOnce(server.baseUrl, spec, { seconds: 2 }); // warm-up
-          const result = await runOnce(server.baseUrl, spec, { seconds: SECONDS });
+          const cpuBefore = cpuSeconds(server.child.pid!);
+          const round_ = await runOnce(server.baseUrl, spec, { seconds: SECONDS });
+          const cpuAfter = cpuSeconds(server.child.pid!);
+          const answered = Object.values(round_.statusCodes).reduce((sum, count) => sum + count, 0);
+          const result = { ...round_, cpuUsPerRequest: cpuBefore === null || cpuAfter === null ? NaN : ((cpuAfter - cpuBefore) * 1e6) / answered };
           results.get(name)!.push(result);
-          log(`round ${round}, ${name}: ${describeRound(result)}`);
+          log(`round ${round}, ${name}: ${describeRound(result)}, ${result.cpuUsPerRequest.toFixed(0)} µs CPU/request`);
         } finally {
           await stopServer(server.child);
         }
@@ -69,11 +76,17 @@ async function main(): Promise<void> {
     await dropScratchDatabase(db);
     await rm(workDir, { recursive: true, force: true });
   }
-  const median = (rounds: RoundResult[]) => [...rounds].sort((a, b) => a.rps - b.rps)[Math.floor((rounds.length - 1) / 2)];
-  const off = median(results.get('tracing off')!).rps;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+  const off = results.get('tracing off')!;
+  const offRps = median(off.map((r) => r.rps));
+  const offCpu = median(off.map((r) => r.cpuUsPerRequest));
   for (const [name, rounds] of results) {
-    const m = median(rounds);
-    log(`${name}: median ${m.rps.toFixed(0)} req/s (p50 ${m.p50} ms, p99 ${m.p99} ms), ${((m.rps / off - 1) * 100).toFixed(1)} % against off`);
+    const rps = median(rounds.map((r) => r.rps));
+    const cpu = median(rounds.map((r) => r.cpuUsPerRequest));
+    log(
+      `${name}: median ${rps.toFixed(0)} req/s (${((rps / offRps - 1) * 100).toFixed(1)} % against off), ` +
+        `${cpu.toFixed(0)} µs CPU/request (${((cpu / offCpu - 1) * 100).toFixed(1)} %)`,
+    );
   }
   log(`${exported} OTLP exports received`);
 }

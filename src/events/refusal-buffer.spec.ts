@@ -39,6 +39,14 @@ describe('RefusalBuffer', () => {
     expect(kept.filter(Boolean)).toHaveLength(5);
   });
 
+  it('counts at most maxAccounts accounts in a window, so a spread flood cannot grow the counts', async () => {
+    const { buffer } = bufferWith({ maxAccounts: 3 });
+    const kept = Array.from({ length: 6 }, (_, i) => buffer.add('login_failed', context(`user-${i}`)));
+    expect(kept).toEqual([true, true, true, false, false, false]);
+    // Accounts already counted are still recorded up to their bound.
+    expect(buffer.add('login_failed', context('user-0'))).toBe(true);
+  });
+
   it('writes in batches of at most maxBatch rows', async () => {
     const { buffer, batches } = bufferWith({ maxBatch: 2 });
     for (let i = 0; i < 5; i++) buffer.add('login_failed', context(`user-${i}`));

@@ -6,7 +6,7 @@ import { SECURITY_EVENTS } from './security-events.sql.js';
 /**
  * How many refusals are kept. An attacker chooses how many logins fail, so the table (and this
  * buffer) must not grow with them: per account and type, at most PER_ACCOUNT events per WINDOW
- * (the same 15 minutes as the failed-login limit); at most MAX_PENDING waiting in memory.
+ * (the same 15 minutes as the failed-login limit); at most maxPending waiting in memory.
  */
 export const REFUSAL_LIMITS: Readonly<RefusalLimits> = {
   perAccount: 10,
@@ -14,6 +14,7 @@ export const REFUSAL_LIMITS: Readonly<RefusalLimits> = {
   maxPending: 5_000,
   flushAfterMs: 1_000,
   maxBatch: 500,
+  maxAccounts: 100_000,
 };
 
 export interface RefusalLimits {
@@ -22,6 +23,8 @@ export interface RefusalLimits {
   maxPending: number;
   flushAfterMs: number;
   maxBatch: number;
+  /** Accounts counted at once within a window: the counting itself must not grow without end. */
+  maxAccounts: number;
 }
 
 export interface PendingRefusal extends EventContext {
@@ -65,7 +68,8 @@ export class RefusalBuffer {
     }
     const key = `${context.userId} ${type}`;
     const count = this.accepted.get(key) ?? 0;
-    if (count >= this.limits.perAccount || this.pending.length >= this.limits.maxPending) {
+    const untracked = count === 0 && this.accepted.size >= this.limits.maxAccounts;
+    if (count >= this.limits.perAccount || this.pending.length >= this.limits.maxPending || untracked) {
       this.counters.dropped(type, 1);
       return false;
     }
