@@ -100,7 +100,7 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Every session revoked; the cookie is cleared.' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
   async logoutAll(@CurrentUser() user: AuthUser, @ClientDevice() device: Device, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
-    await this.sessions.revokeAll(user.userId, undefined, device);
+    await this.sessions.revokeEverywhere(user.userId, device);
     this.cookie.clear(reply);
   }
 

@@ -87,16 +87,19 @@ export class SessionsService {
 
   /**
    * Ends every session of the user, inside `tx` when given. A password change or reset records
-   * its own event rather than one per session; `device` (logout-all) records `session_revoked`
-   * for each session ended.
+   * its own event rather than one per session.
    */
-  async revokeAll(userId: string, tx?: Tx, device?: Device): Promise<void> {
-    if (device && !tx) return this.db.transaction((own) => this.revokeAll(userId, own, device));
-    const rows = await this.db.run(SESSIONS.revokeAll, [userId], tx);
-    if (device && tx) {
+  async revokeAll(userId: string, tx?: Tx): Promise<void> {
+    this.forget(await this.db.run(SESSIONS.revokeAll, [userId], tx), tx);
+  }
+
+  /** Logout everywhere: every session ends, each with its `session_revoked` event, in one transaction. */
+  async revokeEverywhere(userId: string, device: Device): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const rows = await this.db.run(SESSIONS.revokeAll, [userId], tx);
       for (const row of rows) await this.events.record(tx, 'session_revoked', { userId, sessionId: row.id, ...device });
-    }
-    this.forget(rows, tx);
+      this.forget(rows, tx);
+    });
   }
 
   async listActive(userId: string, currentSessionId: string): Promise<SessionView[]> {
