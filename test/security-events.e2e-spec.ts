@@ -250,6 +250,12 @@ describe('security events', () => {
     await request(http).post('/auth/password/forgot').send({ email: user.email }).expect(202);
     await smtp.waitForMail(user.email, { subject: 'Reset your password' });
     expect(smtp.mailsTo(user.email, NEW_SIGN_IN)).toHaveLength(2);
+    // The mail is queued in the login's own transaction: the queue holds exactly those two.
+    const queued = await db.query(
+      `SELECT count(*) FROM pgboss.job WHERE name = 'mail' AND data->>'kind' = 'new-sign-in' AND data->>'userId' = $1`,
+      [user.userId],
+    );
+    expect(Number(queued.rows[0].count)).toBe(2);
   });
 
   it('purges events older than 90 days on its own schedule', async () => {

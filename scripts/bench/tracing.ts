@@ -8,6 +8,7 @@
  * which a busy machine disturbs far less than requests per second. BENCH_DURATION (s, default 5),
  * BENCH_ROUNDS (default 3) and BENCH_WARMUP (s, default 8) as for the other benches.
  */
+import autocannon from 'autocannon';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +25,19 @@ import { buildService, startServer, stopServer } from './server.js';
 const SECONDS = intFromEnv('BENCH_DURATION', 5);
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 8);
+/** The fixed load under which CPU per request is compared: low enough for every variant on a busy machine. */
+const FIXED_RATE = intFromEnv('BENCH_TRACING_RATE', 150);
+
+/** Server CPU µs per answered request at a fixed `rate` of requests per second, for `seconds`. */
+async function cpuAtFixedRate(baseUrl: string, pid: number, headers: Record<string, string>, seconds: number, rate: number): Promise<number> {
+  const before = cpuSeconds(pid);
+  let answered = 0;
+  const instance = autocannon({ url: `${baseUrl}/users/me`, connections: 10, overallRate: rate, duration: seconds, headers });
+  instance.on('response', () => answered++);
+  await instance;
+  const after = cpuSeconds(pid);
+  return before === null || after === null ? NaN : ((after - before) * 1e6) / answered;
+}
 
 async function main(): Promise<void> {
   buildService();
@@ -47,7 +61,7 @@ async function main(): Promise<void> {
     'tracing on, ratio 0.1': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
     'tracing on, ratio 1': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' },
   };
-  type Measured = RoundResult & { cpuUsPerRequest: number };
+  type Measured = RoundResult & { cpuUsPerRequest: number; cpuUsAtFixedRate: number };
   const results = new Map<string, Measured[]>(Object.keys(variants).map((name) => [name, []]));
   try {
     for (let round = 1; round <= ROUNDS; round++) {
@@ -66,9 +80,23 @@ async function main(): Promise<void> {
           const round_ = await runOnce(server.baseUrl, spec, { seconds: SECONDS });
           const cpuAfter = cpuSeconds(server.child.pid!);
           const answered = Object.values(round_.statusCodes).reduce((sum, count) => sum + count, 0);
-          const result = { ...round_, cpuUsPerRequest: cpuBefore === null || cpuAfter === null ? NaN : ((cpuAfter - cpuBefore) * 1e6) / answered };
+          const cpuUsAtFixedRate = await cpuAtFixedRate(
+            server.baseUrl,
+            server.child.pid!,
+            { authorization: `Bearer ${session.accessToken}` },
+            SECONDS,
+            FIXED_RATE,
+          );
+          const result = {
+            ...round_,
+            cpuUsPerRequest: cpuBefore === null || cpuAfter === null ? NaN : ((cpuAfter - cpuBefore) * 1e6) / answered,
+            cpuUsAtFixedRate,
+          };
           results.get(name)!.push(result);
-          log(`round ${round}, ${name}: ${describeRound(result)}, ${result.cpuUsPerRequest.toFixed(0)} µs CPU/request`);
+          log(
+            `round ${round}, ${name}: ${describeRound(result)}, ${result.cpuUsPerRequest.toFixed(0)} µs CPU/request; ` +
+              `at ${FIXED_RATE} req/s ${cpuUsAtFixedRate.toFixed(0)} µs CPU/request`,
+          );
         } finally {
           await stopServer(server.child);
         }
@@ -83,12 +111,15 @@ async function main(): Promise<void> {
   const off = results.get('tracing off')!;
   const offRps = median(off.map((r) => r.rps));
   const offCpu = median(off.map((r) => r.cpuUsPerRequest));
+  const offFixed = median(off.map((r) => r.cpuUsAtFixedRate));
+  const percent = (value: number, base: number) => `${value >= base ? '+' : ''}${((value / base - 1) * 100).toFixed(1)} %`;
   for (const [name, rounds] of results) {
     const rps = median(rounds.map((r) => r.rps));
     const cpu = median(rounds.map((r) => r.cpuUsPerRequest));
+    const fixed = median(rounds.map((r) => r.cpuUsAtFixedRate));
     log(
-      `${name}: median ${rps.toFixed(0)} req/s (${((rps / offRps - 1) * 100).toFixed(1)} % against off), ` +
-        `${cpu.toFixed(0)} µs CPU/request (${((cpu / offCpu - 1) * 100).toFixed(1)} %)`,
+      `${name}: median ${rps.toFixed(0)} req/s (${percent(rps, offRps)}), ${cpu.toFixed(0)} µs CPU/request at full load (${percent(cpu, offCpu)}), ` +
+        `${fixed.toFixed(0)} µs at ${FIXED_RATE} req/s (${percent(fixed, offFixed)})`,
     );
   }
   log(`${exported} OTLP exports received`);

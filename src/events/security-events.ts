@@ -3,7 +3,7 @@ import { Counter } from '@prometheus-io/client';
 import { Db, type Tx } from '../database/db.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RefusalBuffer } from './refusal-buffer.js';
-import { type ChangeType, type EventContext, type RefusalType, SECURITY_EVENT_TYPES, type SecurityEventType } from './security-event.js';
+import { type ChangeType, type EventContext, type RefusalType, SECURITY_EVENT_TYPES } from './security-event.js';
 import { SECURITY_EVENTS, type SecurityEventRow } from './security-events.sql.js';
 
 /** API.md: events are kept 90 days. */
@@ -104,5 +104,3 @@ export class SecurityEvents implements BeforeApplicationShutdown {
     await this.flush();
   }
 }
-
-export type { SecurityEventType };
