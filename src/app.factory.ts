@@ -9,6 +9,7 @@ import type { Environment } from './config/environment.js';
 import { fastifyTrustProxy } from './config/operations.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { corsOptions } from './operations/cors.js';
+import { tracingEnabled } from './tracing/tracing-state.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
@@ -48,6 +49,8 @@ export async function createApp(env: Environment): Promise<NestFastifyApplicatio
 
   if (env.CORS_ORIGINS) app.enableCors(corsOptions(env.CORS_ORIGINS));
   configureHttp(app.getHttpAdapter().getInstance(), app.get(MetricsService));
+  // Imported only while tracing is on: with it off, no part of the SDK is loaded.
+  if (tracingEnabled()) (await import('./tracing/http-tracing.js')).traceHttp(app.getHttpAdapter().getInstance());
   setupSwagger(app);
   return app;
 }

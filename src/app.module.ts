@@ -12,6 +12,7 @@ import { NotificationsModule } from './notifications/notifications.module.js';
 import { PagesModule } from './pages/pages.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { TodosModule } from './todos/todos.module.js';
+import { TracingModule } from './tracing/tracing.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -35,6 +36,7 @@ export class AppModule {
         TodosModule,
         PagesModule,
         RetentionModule,
+        TracingModule.forRoot(),
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

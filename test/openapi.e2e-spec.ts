@@ -50,6 +50,7 @@ const ROUTES: [method: string, path: string, statuses: string[], security: Secur
   ['patch', '/users/me', ['200', '400', '401'], 'access token'],
   ['post', '/users/me/password', ['200', '400', '401', '403', '409'], 'access token'],
   ['delete', '/users/me', ['204', '400', '401', '403'], 'access token'],
+  ['get', '/users/me/security-events', ['200', '400', '401'], 'access token'],
   ['post', '/todos', ['201', '400', '401'], 'access token'],
   ['get', '/todos', ['200', '400', '401'], 'access token'],
   ['get', '/todos/{id}', ['200', '400', '401', '404'], 'access token'],

@@ -51,7 +51,7 @@ type Measured = RoundResult & { cpuMsPerRequest: number | null; pgCpuMsPerReques
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
 /** User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat), or null. */
-function cpuSeconds(pid: number): number | null {
+export function cpuSeconds(pid: number): number | null {
   try {
     // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');

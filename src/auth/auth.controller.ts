@@ -104,9 +104,10 @@ export class AuthController {
   async refresh(
     @CurrentUser() claims: unknown,
     @Body() _body: RefreshDto,
+    @ClientDevice() device: Device,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenPair> {
-    return this.cookie.set(reply, await this.auth.refresh(claims as RefreshClaims));
+    return this.cookie.set(reply, await this.auth.refresh(claims as RefreshClaims, device));
   }
 
   @ApiBearerAuth(BEARER)
@@ -115,8 +116,8 @@ export class AuthController {
   @ApiOperation({ summary: "End this session: its access and refresh tokens stop working at once" })
   @ApiNoContentResponse({ description: 'Logged out; the cookie is cleared.' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
-  async logout(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
-    await this.sessions.revoke(user.sessionId, user.userId);
+  async logout(@CurrentUser() user: AuthUser, @ClientDevice() device: Device, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.sessions.revoke(user.sessionId, user.userId, device);
     this.cookie.clear(reply);
   }
 
@@ -126,8 +127,8 @@ export class AuthController {
   @ApiOperation({ summary: 'End every session of this user' })
   @ApiNoContentResponse({ description: 'Every session revoked; the cookie is cleared.' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
-  async logoutAll(@CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
-    await this.sessions.revokeAll(user.userId);
+  async logoutAll(@CurrentUser() user: AuthUser, @ClientDevice() device: Device, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.sessions.revokeEverywhere(user.userId, device);
     this.cookie.clear(reply);
   }
 
@@ -148,7 +149,7 @@ export class AuthController {
   @ApiBadRequestResponse({ description: 'The id is not a UUID.' })
   @ApiNotFoundResponse({ description: 'No active session of yours has this id.' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
-  async deleteSession(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.sessions.revokeOrThrow(id, user.userId);
+  async deleteSession(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string, @ClientDevice() device: Device): Promise<void> {
+    await this.sessions.revokeOrThrow(id, user.userId, device);
   }
 }

@@ -4,6 +4,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { RateLimitStorage } from '../common/rate-limit/rate-limit.storage.js';
 import type { Environment } from '../config/environment.js';
+import { EventsModule } from '../events/events.module.js';
 import { MailModule } from '../notifications/mail/mail.module.js';
 import { AccountController } from './account.controller.js';
 import { AuthController } from './auth.controller.js';
@@ -32,6 +33,7 @@ import { TokensModule } from './tokens/tokens.module.js';
   imports: [
     MailModule,
     TokensModule,
+    EventsModule,
     ThrottlerModule.forRootAsync({
       inject: [ConfigService, RateLimitStorage],
       useFactory: (config: ConfigService<Environment, true>, storage: RateLimitStorage) => ({

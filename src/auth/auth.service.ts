@@ -1,6 +1,8 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import { Db, type Tx } from '../database/db.js';
+import { SecurityEvents } from '../events/security-events.js';
+import { SignIns } from '../events/sign-ins.js';
 
 /** Unknown, used, expired or superseded: one answer, so a caller learns nothing about which. */
 export const INVALID_LINK = 'This link is invalid, used or expired; ask for a new one';
@@ -30,6 +32,8 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly links: RecoveryLinks,
     private readonly mfa: MfaService,
+    private readonly events: SecurityEvents,
+    private readonly signIns: SignIns,
   ) {}
 
   /**
@@ -52,15 +56,23 @@ export class AuthService {
   }
 
   /**
-   * Unknown email and wrong password fail alike: same body, one bcrypt compare each. With a second
-   * factor on, the password opens no session: the answer is an mfaToken for POST /auth/login/mfa.
+   * Unknown email and wrong password fail alike: same body, one bcrypt compare each. A wrong
+   * password for a real account is recorded for its owner without the response waiting on it;
+   * an unknown email has no owner to tell. With a second factor on, the password opens no session:
+   * the answer is an mfaToken for POST /auth/login/mfa. Otherwise the session, its `login` event
+   * and any new-sign-in mail commit together.
    */
   async login(dto: LoginDto, device: Device): Promise<TokenPair | MfaChallengeDto> {
     const user = await this.db.one(USERS.credentialsByEmail, [dto.email]);
     const valid = await this.passwords.verify(dto.password, user?.passwordHash);
+    if (user && !valid) this.events.refused('login_failed', { userId: user.id, ...device });
     if (!user || !valid) throw new UnauthorizedException('Invalid email or password');
     if (await this.mfa.isEnabled(user.id)) return this.mfa.challenge(user.id, user.tokenHash);
-    const session = await this.sessions.open(user.id, device, AMR_PASSWORD);
+    const session = await this.db.transaction(async (tx) => {
+      const opened = await this.sessions.open(user.id, device, AMR_PASSWORD, tx);
+      await this.signIns.record(tx, { userId: user.id, sessionId: opened.id, ...device });
+      return opened;
+    });
     return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash, session.amr);
   }
 
@@ -68,17 +80,17 @@ export class AuthService {
    * Spends a verified refresh token and returns the session's next pair (within the reuse grace,
    * a pair carrying the live jti the first caller got).
    */
-  async refresh(claims: RefreshClaims): Promise<TokenPair> {
+  async refresh(claims: RefreshClaims, device: Device): Promise<TokenPair> {
     const rotated = await this.sessions.rotate(claims.sid, claims.sub, claims.jti);
     if (!rotated) {
-      await this.sessions.revokeOnReuse(claims.sid, claims.sub, claims.jti);
+      await this.sessions.revokeOnReuse(claims.sid, claims.sub, claims.jti, device);
       throw new InvalidTokenException();
     }
     // The custom key must match the user's current tokenHash. A password change redraws it and
     // revokes every session in the same transaction, so a token from before it finds no live
     // session above; a mismatch on a live one means the token or the database was tampered with.
     if (!customKeyMatches(claims.key, claims.sub, rotated.tokenHash)) {
-      await this.sessions.revoke(claims.sid, claims.sub);
+      await this.sessions.revoke(claims.sid, claims.sub, device);
       throw new InvalidTokenException();
     }
     return this.tokens.issuePair(claims.sub, claims.sid, rotated.liveJti, rotated.tokenHash, rotated.amr);
@@ -106,7 +118,9 @@ export class AuthService {
       if (!(await this.replacePassword(tx, userId, passwordHash, tokenHash, currentHash))) {
         throw new ConflictException('The password was changed by another request; try again');
       }
-      return this.sessions.open(userId, device, amr, tx);
+      const opened = await this.sessions.open(userId, device, amr, tx);
+      await this.events.record(tx, 'password_changed', { userId, sessionId: opened.id, ...device });
+      return opened;
     });
     return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash, session.amr);
   }
@@ -124,7 +138,7 @@ export class AuthService {
    * password: the link is spent, the password and tokenHash replaced (every earlier refresh token
    * and reset link dies) and every session revoked, all or nothing. No new session: the user logs in.
    */
-  async resetPassword(dto: ResetPasswordDto): Promise<void> {
+  async resetPassword(dto: ResetPasswordDto, device: Device): Promise<void> {
     // A dead link is refused before bcrypt, so made-up tokens cost one indexed read each.
     if (!(await this.links.isLive(dto.token, 'password-reset'))) throw new BadRequestException(INVALID_LINK);
     const passwordHash = await this.passwords.hash(dto.newPassword);
@@ -134,6 +148,7 @@ export class AuthService {
       if (!userId || !(await this.replacePassword(tx, userId, passwordHash, newTokenHash(), null))) {
         throw new BadRequestException(INVALID_LINK);
       }
+      await this.events.record(tx, 'password_reset', { userId, ...device });
     });
   }
 
@@ -146,11 +161,12 @@ export class AuthService {
   }
 
   /** Spends a verification link and marks its address verified; returns the profile. */
-  async verifyEmail(token: string): Promise<UserProfileDto> {
+  async verifyEmail(token: string, device: Device): Promise<UserProfileDto> {
     return this.db.transaction(async (tx) => {
       const userId = await this.links.spend(tx, token, 'verify-email');
       const profile = userId ? await this.db.one(USERS.markEmailVerified, [userId], tx) : undefined;
       if (!profile) throw new BadRequestException(INVALID_LINK);
+      await this.events.record(tx, 'email_verified', { userId: profile.id, ...device });
       return profile;
     });
   }

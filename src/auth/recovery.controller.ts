@@ -16,10 +16,12 @@ import {
 import { BEARER } from '../common/swagger.js';
 import { UserProfileDto } from '../users/dto/user-profile.dto.js';
 import { AuthService, INVALID_LINK } from './auth.service.js';
+import { ClientDevice } from './decorators/client-device.decorator.js';
 import { type AuthUser, CurrentUser } from './decorators/current-user.decorator.js';
 import { Public } from './decorators/public.decorator.js';
 import { ForgotPasswordDto, MailQueuedDto, ResetPasswordDto, VerifyEmailDto } from './dto/recovery.dto.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
+import type { Device } from './sessions/sessions.service.js';
 
 const QUEUED_FOR_YOU = 'A verification link is on its way to your address';
 const QUEUED_IF_KNOWN = 'If an account has this address, a link is on its way to it';
@@ -72,8 +74,8 @@ export class RecoveryController {
     description: 'Malformed token; or an unknown, used or expired one (one message for all three).',
     ...INVALID_LINK_RESPONSE,
   })
-  verifyEmail(@Body() dto: VerifyEmailDto): Promise<UserProfileDto> {
-    return this.auth.verifyEmail(dto.token);
+  verifyEmail(@Body() dto: VerifyEmailDto, @ClientDevice() device: Device): Promise<UserProfileDto> {
+    return this.auth.verifyEmail(dto.token, device);
   }
 
   @Public()
@@ -105,7 +107,7 @@ export class RecoveryController {
   })
   @ApiNoContentResponse({ description: 'The password is changed.' })
   @ApiBadRequestResponse({ description: 'Malformed, unknown, used or expired token, or a password outside 8-72 bytes.', ...INVALID_LINK_RESPONSE })
-  async resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
-    await this.auth.resetPassword(dto);
+  async resetPassword(@Body() dto: ResetPasswordDto, @ClientDevice() device: Device): Promise<void> {
+    await this.auth.resetPassword(dto, device);
   }
 }

@@ -127,6 +127,7 @@ describe('validateEnvironment', () => {
     ['MAIL_FROM', 'nobody'],
     ['EMAIL_VERIFY_TTL', '10'],
     ['PASSWORD_RESET_TTL', '1d'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
   ])('refuses %s=%s with one line that names the variable', (name, value) => {
     let error: unknown;
     try {

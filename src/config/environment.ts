@@ -213,6 +213,12 @@ export const VARIABLES = {
     unset: '`5` in production, else `0`',
     meaning: 'seconds between SIGTERM (readiness turns `503`) and closing, so proxies stop routing here first',
   }),
+  // Read first by tracing/instrument.ts (node --import), before the app exists; declared here so a
+  // malformed value stops start-up naming it. The SDK reads its own OTEL_* variables (sampler, protocol).
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable(matching(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'the http(s) URL of an OTLP/HTTP collector, e.g. http://localhost:4318'), {
+    unset: 'no tracing: the OpenTelemetry SDK is never loaded',
+    meaning: 'where traces are exported (OTLP/HTTP); sampled by `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`',
+  }),
   UV_THREADPOOL_SIZE: variable(integer(1, 1024), {
     default: '4',
     meaning: "libuv's threadpool, read by Node itself; bcrypt uses at most all but one of its threads",

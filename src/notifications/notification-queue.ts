@@ -5,6 +5,7 @@ import type { Environment } from '../config/environment.js';
 import { DatabaseOutage, isDatabaseUnavailable } from '../database/database-outage.js';
 import { Db, type Tx } from '../database/db.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { traceJob, withTraceContext } from '../tracing/job-trace.js';
 import { type NotificationChannel, type NotificationCounters, PermanentDeliveryFailure } from './notification-channel.js';
 import { QUEUE_JOBS } from './queue-jobs.sql.js';
 
@@ -67,6 +68,9 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
       application_name: 'todo-api-queue',
       // A NOTIFY on insert wakes an idle worker at once; polling finds retries that come due.
       useListenNotify: true,
+      // Its own spans would include a root trace for every poll; each job's delivery is traced
+      // here instead, in the trace of the request that queued it (tracing/job-trace.ts).
+      openTelemetry: { enabled: false },
     });
     // The workers poll through a database outage: that is the outage's one log line, not one per poll.
     this.boss.on('error', (error: Error) =>
@@ -107,7 +111,7 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
    */
   async enqueue<Payload extends object>(tx: Tx, channel: string, payload: Payload): Promise<string> {
     if (!this.channels.has(channel)) throw new Error(`no notification channel ${channel}`);
-    const id = await this.boss.send(channel, payload, {
+    const id = await this.boss.send(channel, withTraceContext(payload), {
       db: { executeSql: async (text: string, values?: unknown[]) => ({ rows: await this.db.foreign(text, values, tx) }) },
     });
     if (!id) throw new Error(`the ${channel} queue refused the message`);
@@ -164,7 +168,7 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
     // pg-boss recorded it: sending it again is not possible, and not wanted.
     if ('erased' in job.data) return { id: job.id, status: 'completed' as const };
     try {
-      await channel.deliver(job.data, { id: job.id, signal: job.signal });
+      await traceJob(channel.name, job.id, job.data, (payload) => channel.deliver(payload, { id: job.id, signal: job.signal }));
       this.count('messageDelivered', channel.name);
       await this.erase(channel.name, job.id);
       return { id: job.id, status: 'completed' as const };

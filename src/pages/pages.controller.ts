@@ -5,11 +5,13 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { AuthService } from '../auth/auth.service.js';
+import { ClientDevice } from '../auth/decorators/client-device.decorator.js';
 import { Public } from '../auth/decorators/public.decorator.js';
 import { ForgotPasswordDto, ResetPasswordDto } from '../auth/dto/recovery.dto.js';
 import { AuthThrottlerGuard } from '../auth/guards/auth-throttler.guard.js';
 import { LINK_TOKEN_PATTERN } from '../auth/recovery/link-token.js';
 import { RecoveryLinks } from '../auth/recovery/recovery-links.js';
+import type { Device } from '../auth/sessions/sessions.service.js';
 import type { Environment } from '../config/environment.js';
 import { PageExceptionFilter } from './page-exception.filter.js';
 import { sendPage } from './page-security.js';
@@ -58,11 +60,11 @@ export class PagesController {
   }
 
   @Post('verify-email')
-  async verifyEmail(@Body() fields: FormFields, @Res() reply: FastifyReply): Promise<void> {
+  async verifyEmail(@Body() fields: FormFields, @ClientDevice() device: Device, @Res() reply: FastifyReply): Promise<void> {
     const token = tokenOf(fields?.token);
     if (!token) return sendPage(reply, views.deadVerificationLink(), 400);
     try {
-      const profile = await this.auth.verifyEmail(token);
+      const profile = await this.auth.verifyEmail(token, device);
       sendPage(reply, views.emailVerified(profile.email));
     } catch (error) {
       if (!(error instanceof BadRequestException)) throw error;
@@ -78,14 +80,14 @@ export class PagesController {
   }
 
   @Post('reset-password')
-  async resetPassword(@Body() fields: FormFields, @Res() reply: FastifyReply): Promise<void> {
+  async resetPassword(@Body() fields: FormFields, @ClientDevice() device: Device, @Res() reply: FastifyReply): Promise<void> {
     const token = tokenOf(fields?.token);
     if (!token) return sendPage(reply, views.deadResetLink(), 400);
     const form = { token, newPassword: fields.newPassword ?? '' };
     const passwordError = await firstError(ResetPasswordDto, form, 'newPassword', 'The new password');
     if (passwordError) return sendPage(reply, views.resetPassword(token, passwordError), 400);
     try {
-      await this.auth.resetPassword(plainToInstance(ResetPasswordDto, form));
+      await this.auth.resetPassword(plainToInstance(ResetPasswordDto, form), device);
       sendPage(reply, views.passwordChanged());
     } catch (error) {
       if (!(error instanceof BadRequestException)) throw error;

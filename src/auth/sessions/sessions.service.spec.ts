@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { Db, type Tx } from '../../database/db.js';
+import { SecurityEvents } from '../../events/security-events.js';
 import { SessionStateCache } from './session-state.cache.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -18,6 +19,7 @@ describe('SessionsService: the cache forgets ended sessions', () => {
         SessionsService,
         { provide: Db, useValue: { run: async () => [{ id: 'a' }, { id: 'b' }] } },
         { provide: SessionStateCache, useValue: { invalidate } },
+        { provide: SecurityEvents, useValue: { record: async () => undefined } },
         { provide: ConfigService, useValue: { get: () => 604800 } },
       ],
     }).compile();

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { Environment } from '../../config/environment.js';
 import { Db, type Tx } from '../../database/db.js';
+import { SecurityEvents } from '../../events/security-events.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import type { Amr } from '../tokens/token-maker.js';
 import { SessionStateCache } from './session-state.cache.js';
@@ -27,6 +28,7 @@ export class SessionsService {
   constructor(
     private readonly db: Db,
     private readonly cache: SessionStateCache,
+    private readonly events: SecurityEvents,
     config: ConfigService<Environment, true>,
     @Optional() private readonly metrics?: MetricsService,
   ) {
@@ -66,8 +68,12 @@ export class SessionsService {
    * A correctly signed refresh token that is not the session's live one was spent before:
    * someone holds a copy. End the session so the newer pair dies too (RFC 9700 §4.14.2).
    */
-  async revokeOnReuse(sessionId: string, userId: string, jti: string): Promise<void> {
-    const rows = await this.db.run(SESSIONS.revokeOnReuse, [sessionId, userId, jti]);
+  async revokeOnReuse(sessionId: string, userId: string, jti: string, device: Device): Promise<void> {
+    const rows = await this.db.transaction(async (tx) => {
+      const revoked = await this.db.run(SESSIONS.revokeOnReuse, [sessionId, userId, jti], tx);
+      if (revoked.length > 0) await this.events.record(tx, 'refresh_reuse', { userId, sessionId, ...device });
+      return revoked;
+    });
     if (rows.length > 0) {
       this.forget(rows);
       this.logger.warn(`refresh token reuse on session ${sessionId}: session revoked`);
@@ -75,18 +81,24 @@ export class SessionsService {
     }
   }
 
-  /** Ends one live session of the user; false when there is none with that id. */
-  async revoke(sessionId: string, userId: string): Promise<boolean> {
-    const rows = await this.db.run(SESSIONS.revoke, [sessionId, userId]);
-    this.forget(rows);
-    return rows.length > 0;
+  /** Ends one live session of the user, recording `session_revoked`; false when there is none with that id. */
+  async revoke(sessionId: string, userId: string, device: Device): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const rows = await this.db.run(SESSIONS.revoke, [sessionId, userId], tx);
+      for (const row of rows) await this.events.record(tx, 'session_revoked', { userId, sessionId: row.id, ...device });
+      this.forget(rows, tx);
+      return rows.length > 0;
+    });
   }
 
-  async revokeOrThrow(sessionId: string, userId: string): Promise<void> {
-    if (!(await this.revoke(sessionId, userId))) throw new NotFoundException('Session not found');
+  async revokeOrThrow(sessionId: string, userId: string, device: Device): Promise<void> {
+    if (!(await this.revoke(sessionId, userId, device))) throw new NotFoundException('Session not found');
   }
 
-  /** Ends every session of the user, inside `tx` when given. */
+  /**
+   * Ends every session of the user, inside `tx` when given. A password change or reset records
+   * its own event rather than one per session.
+   */
   async revokeAll(userId: string, tx?: Tx): Promise<void> {
     this.forget(await this.db.run(SESSIONS.revokeAll, [userId], tx), tx);
   }
@@ -94,6 +106,15 @@ export class SessionsService {
   /** Ends every session of the user but `keptId`, inside `tx` when given. */
   async revokeAllBut(userId: string, keptId: string, tx?: Tx): Promise<void> {
     this.forget(await this.db.run(SESSIONS.revokeAllBut, [userId, keptId], tx), tx);
+  }
+
+  /** Logout everywhere: every session ends, each with its `session_revoked` event, in one transaction. */
+  async revokeEverywhere(userId: string, device: Device): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const rows = await this.db.run(SESSIONS.revokeAll, [userId], tx);
+      for (const row of rows) await this.events.record(tx, 'session_revoked', { userId, sessionId: row.id, ...device });
+      this.forget(rows, tx);
+    });
   }
 
   async listActive(userId: string, currentSessionId: string): Promise<SessionView[]> {

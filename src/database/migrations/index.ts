@@ -6,6 +6,7 @@ import { CreateLinkTokens1795310000000 } from './1795310000000-CreateLinkTokens.
 import { AddUserSmsSettings1795320000000 } from './1795320000000-AddUserSmsSettings.js';
 import { RetentionIndexes1796200000000 } from './1796200000000-RetentionIndexes.js';
 import { AddTotpMfa1796300000000 } from './1796300000000-AddTotpMfa.js';
+import { CreateSecurityEvents1796400000000 } from './1796400000000-CreateSecurityEvents.js';
 import { CreatePasskeys1796500000000 } from './1796500000000-CreatePasskeys.js';
 
 /** In order. Listed rather than globbed so the app, the CLI and the tests load exactly these. */
@@ -18,5 +19,6 @@ export const migrations = [
   AddUserSmsSettings1795320000000,
   RetentionIndexes1796200000000,
   AddTotpMfa1796300000000,
+  CreateSecurityEvents1796400000000,
   CreatePasskeys1796500000000,
 ];

@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import { clientSpan } from '../../tracing/client-span.js';
 import { PermanentDeliveryFailure } from '../notification-channel.js';
 import type { MailTransport, OutgoingMail } from './mail-transport.js';
 
@@ -7,12 +8,15 @@ export class SmtpTransport implements MailTransport {
   readonly description: string;
   private readonly transporter: Transporter;
   private readonly domain: string;
+  /** The SMTP span's attributes: the server, never the recipient or the message. */
+  private readonly server: { 'server.address': string; 'server.port': number };
 
   constructor(url: string, private readonly from: string) {
     const parsed = new URL(url);
     // Never the credentials: this line goes to the log.
     this.description = `SMTP via ${parsed.protocol}//${parsed.host}`;
     this.domain = /@([^>\s]+)>?$/.exec(from)?.[1] ?? 'localhost';
+    this.server = { 'server.address': parsed.hostname, 'server.port': Number(parsed.port) || (parsed.protocol === 'smtps:' ? 465 : 587) };
     this.transporter = nodemailer.createTransport({
       url,
       // An unreachable host otherwise holds a queue worker for two minutes; the queue retries.
@@ -24,15 +28,17 @@ export class SmtpTransport implements MailTransport {
 
   async send(mail: OutgoingMail, signal: AbortSignal): Promise<void> {
     try {
-      await this.transporter.sendMail({
-        from: this.from,
-        to: mail.to,
-        subject: mail.subject,
-        text: mail.text,
-        html: mail.html,
-        messageId: `<${mail.id}@${this.domain}>`,
-        signal,
-      });
+      await clientSpan('smtp send', this.server, () =>
+        this.transporter.sendMail({
+          from: this.from,
+          to: mail.to,
+          subject: mail.subject,
+          text: mail.text,
+          html: mail.html,
+          messageId: `<${mail.id}@${this.domain}>`,
+          signal,
+        }),
+      );
     } catch (error) {
       throw permanence(error);
     }

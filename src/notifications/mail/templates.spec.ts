@@ -35,6 +35,33 @@ describe('mail templates', () => {
     expect(`${mail.text}${mail.html}`).not.toMatch(/https?:/);
   });
 
+  it('the new-sign-in mail says when, from where and on what, with both links, escaped', () => {
+    const mail = render('new-sign-in', {
+      email: 'ada@example.com',
+      at: '2026-12-04T03:17:50.123Z',
+      ip: '203.0.113.7',
+      device: 'Firefox on Windows',
+      sessionsLink: 'https://app.example.com/account#sessions',
+      resetLink: 'https://app.example.com/reset-password',
+    });
+    for (const part of [mail.text, mail.html]) {
+      expect(part).toContain('2026-12-04 03:17:50 UTC');
+      expect(part).toContain('203.0.113.7');
+      expect(part).toContain('Firefox on Windows');
+      expect(part).toContain('https://app.example.com/account#sessions');
+      expect(part).toContain('https://app.example.com/reset-password');
+    }
+    const hostile = render('new-sign-in', {
+      email: 'ada@example.com',
+      at: '2026-12-04T03:17:50.123Z',
+      ip: '<b>1.2.3.4</b>',
+      device: 'an unknown device',
+      sessionsLink: 'https://app.example.com/account#sessions',
+      resetLink: 'https://app.example.com/reset-password',
+    });
+    expect(hostile.html).not.toContain('<b>');
+  });
+
   it('escapes the five characters HTML gives meaning to', () => {
     expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
   });

@@ -4,6 +4,8 @@ export interface TemplateData {
   'password-reset': { email: string; link: string; ttlSeconds: number };
   'mfa-enabled': { email: string };
   'mfa-disabled': { email: string };
+  /** `at` as ISO-8601 UTC; `device` a description from a fixed vocabulary (events/device-description.ts), never the raw user agent. */
+  'new-sign-in': { email: string; at: string; ip: string; device: string; sessionsLink: string; resetLink: string };
 }
 export type TemplateName = keyof TemplateData;
 
@@ -111,6 +113,32 @@ If you did not ask for this, ignore this message: your password stays as it is.<
       'If you did not do this, reset your password at once and turn two-factor authentication back on.',
     ];
     return { subject, text: lines.join('\n\n'), html: layout(subject, lines.map((line) => html`<p>${line}</p>`).join('\n')) };
+  },
+  'new-sign-in': ({ email, at, ip, device, sessionsLink, resetLink }) => {
+    const subject = 'New sign-in to your account';
+    const when = at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    return {
+      subject,
+      text: [
+        `Your account ${email} was just signed in to from a device and address it has not used recently:`,
+        '',
+        `  When:    ${when}`,
+        `  Address: ${ip}`,
+        `  Device:  ${device}`,
+        '',
+        'If this was you, there is nothing to do.',
+        `If it was not, end that session in your list of sessions: ${sessionsLink}`,
+        `and choose a new password: ${resetLink}`,
+      ].join('\n'),
+      html: layout(
+        subject,
+        html`<p>Your account <strong>${email}</strong> was just signed in to from a device and address it has not used recently:</p>
+<ul><li>When: ${when}</li><li>Address: ${ip}</li><li>Device: ${device}</li></ul>
+<p>If this was you, there is nothing to do. If it was not, end that session and choose a new password:</p>` +
+          button(sessionsLink, 'Review my sessions') +
+          button(resetLink, 'Choose a new password'),
+      ),
+    };
   },
 };
 

@@ -1,0 +1,14 @@
+/**
+ * The `--import` entry of every start (`npm start`, `npm run start:prod`, the tests' servers):
+ * `node --import ./dist/tracing/instrument.js dist/main.js`. With OTEL_EXPORTER_OTLP_ENDPOINT
+ * unset (or OTEL_SDK_DISABLED=true) it returns at once and the SDK is never loaded.
+ */
+import { existsSync } from 'node:fs';
+
+// The same .env main.ts reads (config/environment.ts), so the endpoint may be set there too.
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT && process.env.OTEL_SDK_DISABLED !== 'true') {
+  const { startTracing } = await import('./sdk.js');
+  await startTracing();
+}

@@ -1,0 +1,23 @@
+import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { HandlerSpanInterceptor } from './handler-span.interceptor.js';
+import { stopTracing, tracingEnabled } from './tracing-state.js';
+
+/** On shutdown, the spans still buffered are exported before the process exits. */
+class TracingShutdown implements OnApplicationShutdown {
+  async onApplicationShutdown(): Promise<void> {
+    await stopTracing();
+  }
+}
+
+/** With tracing off (the SDK not started) this module adds nothing to a request. */
+@Module({})
+export class TracingModule {
+  static forRoot(): DynamicModule {
+    if (!tracingEnabled()) return { module: TracingModule };
+    return {
+      module: TracingModule,
+      providers: [TracingShutdown, { provide: APP_INTERCEPTOR, useClass: HandlerSpanInterceptor }],
+    };
+  }
+}

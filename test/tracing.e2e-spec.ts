@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FakeVonage } from './support/fake-vonage.js';
+import { buildServerOnce, freePort, Instance } from './support/instances.js';
+import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+import { TestSmtpServer } from './support/smtp-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVER = 2;
+const CLIENT = 3;
+const CONSUMER = 5;
+const PASSWORD = 'correct horse battery';
+const PHONE = '+14155550123';
+
+/** The span and all its ancestors in `spans`, nearest first. */
+function ancestry(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] {
+  const chain = [span];
+  for (let parent = span.parentSpanId; parent; ) {
+    const next = spans.find((s) => s.spanId === parent);
+    if (!next) break;
+    chain.push(next);
+    parent = next.parentSpanId;
+  }
+  return chain;
+}
+
+/**
+ * The built server (`node --import ./dist/tracing/instrument.js dist/main.js`, as npm run
+ * start:prod runs it) exporting to an OTLP/HTTP receiver this test runs: the ESM loader hook and
+ * the instrumentations of pg, ioredis, http and fetch are only real in a real process.
+ */
+describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
+  let receiver: OtlpReceiver;
+  let vonage: FakeVonage;
+  let smtp: TestSmtpServer;
+  let server: Instance;
+  const email = `traced-${process.pid}-${Date.now()}@example.com`;
+  let accessToken = '';
+  let refreshToken = '';
+
+  const call = (method: string, path: string, body?: unknown, token?: string) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'tracing-e2e',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    [receiver, vonage, smtp] = await Promise.all([OtlpReceiver.start(), FakeVonage.start(), TestSmtpServer.create(), buildServerOnce()]);
+    server = new Instance(await freePort(), {
+      NODE_OPTIONS: `--import=${resolve(ROOT, 'dist/tracing/instrument.js')}`,
+      DATABASE_URL: process.env.DATABASE_URL!,
+      KEYS_DIR: process.env.KEYS_DIR!,
+      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/5',
+      AUTH_RATE_LIMIT: '100000',
+      SMTP_URL: smtp.url,
+      SMS_PROVIDER: 'vonage',
+      VONAGE_API_KEY: 'key123',
+      VONAGE_API_SECRET: 'secret456',
+      VONAGE_FROM: 'TodoApi',
+      VONAGE_API_URL: vonage.url,
+      QUEUE_POLL_INTERVAL_MS: '500',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '1',
+      OTEL_SERVICE_NAME: 'todo-api-e2e',
+    });
+    await server.ready();
+
+    // A full session of an SMS user: signup, login, a refresh, the profile with a phone number, a todo.
+    expect((await call('POST', '/auth/signup', { email, password: PASSWORD })).status).toBe(201);
+    const login = await call('POST', '/auth/login', { email, password: PASSWORD });
+    expect(login.status).toBe(200);
+    ({ refreshToken } = (await login.json()) as { accessToken: string; refreshToken: string });
+    const refreshed = await call('POST', '/auth/refresh', { refreshToken });
+    expect(refreshed.status).toBe(200);
+    ({ accessToken, refreshToken } = (await refreshed.json()) as { accessToken: string; refreshToken: string });
+    expect((await call('PATCH', '/users/me', { phoneNumber: PHONE, smsNotifications: true }, accessToken)).status).toBe(200);
+    expect((await call('POST', '/todos', { title: 'Renew passport' }, accessToken)).status).toBe(201);
+    await smtp.waitForMail(email);
+    const deadline = Date.now() + 20_000;
+    while (vonage.requestsTo(PHONE).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(vonage.requestsTo(PHONE)).toHaveLength(1);
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.kill();
+    await Promise.all([receiver?.stop(), vonage?.stop(), smtp?.stop()]);
+  });
+
+  it('exports one tree for POST /todos: the route span, its handler and SQL, and the queued SMS delivery with its Vonage call', async () => {
+    const request = await receiver.waitFor((s) => s.kind === SERVER && s.name === 'POST /todos', 'POST /todos');
+    expect(request.attributes['http.route']).toBe('/todos');
+    expect(request.parentSpanId).toBeUndefined();
+
+    const delivery = await receiver.waitFor((s) => s.name === 'sms deliver' && s.traceId === request.traceId, 'sms deliver in the request trace');
+    const vonageCall = await receiver.waitFor(
+      (s) => s.kind === CLIENT && s.traceId === request.traceId && String(s.attributes['url.full']).startsWith(`${vonage.url}/v1/messages`),
+      'the Vonage call',
+    );
+    const spans = receiver.trace(request.traceId);
+
+    const handler = spans.find((s) => s.name === 'TodosController.create');
+    expect(handler?.parentSpanId).toBe(request.spanId);
+    const sql = spans.filter((s) => s.kind === CLIENT && (s.attributes['db.system.name'] === 'postgresql' || s.attributes['db.system'] === 'postgresql'));
+    expect(sql.length).toBeGreaterThan(0);
+    // The todo's insert and the queue's insert, under the handler, in the request's tree.
+    for (const span of sql.filter((s) => ancestry(s, spans).includes(handler!))) expect(ancestry(span, spans).at(-1)).toBe(request);
+    expect(sql.filter((s) => ancestry(s, spans).includes(handler!)).length).toBeGreaterThanOrEqual(2);
+
+    // The delivery is a consumer span in the same tree, linked to the span that queued it.
+    expect(delivery.kind).toBe(CONSUMER);
+    expect(ancestry(delivery, spans).at(-1)).toBe(request);
+    expect(delivery.links).toHaveLength(1);
+    expect(spans.map((s) => s.spanId)).toContain(delivery.links[0].spanId);
+    expect(ancestry(vonageCall, spans)).toContain(delivery);
+  });
+
+  it('names every server span by its route template and traces Redis, SMTP and the log line', async () => {
+    const login = await receiver.waitFor((s) => s.kind === SERVER && s.name === 'POST /auth/login', 'POST /auth/login');
+    // The login's rate-limit counter lives in Redis.
+    await receiver.waitFor(
+      (s) => s.traceId === login.traceId && (s.attributes['db.system'] === 'redis' || s.attributes['db.system.name'] === 'redis'),
+      'a Redis span in the login trace',
+    );
+    const signup = await receiver.waitFor((s) => s.kind === SERVER && s.name === 'POST /auth/signup', 'POST /auth/signup');
+    const smtpSend = await receiver.waitFor((s) => s.name === 'smtp send' && s.traceId === signup.traceId, 'the verification mail over SMTP');
+    expect(ancestry(smtpSend, receiver.trace(signup.traceId)).map((s) => s.name)).toEqual(['smtp send', 'mail deliver', 'AuthController.signup', 'POST /auth/signup']);
+    await receiver.waitFor((s) => s.kind === SERVER && s.name === 'PATCH /users/me', 'PATCH /users/me');
+
+    // The request's log line carries the ids of its server span.
+    const todo = await receiver.waitFor((s) => s.kind === SERVER && s.name === 'POST /todos', 'POST /todos');
+    const line = server.logs.find((l) => l.msg === 'request' && l.route === '/todos' && l.method === 'POST');
+    expect(line).toMatchObject({ trace_id: todo.traceId, span_id: todo.spanId });
+  });
+
+  it('exports no token, password, phone number or email in any span', async () => {
+    await receiver.waitFor((s) => s.name === 'sms deliver', 'the last span of the session');
+    const exported = receiver.bodies.join('\n');
+    expect(exported.length).toBeGreaterThan(0);
+    for (const secret of [accessToken, refreshToken, PASSWORD, PHONE, PHONE.slice(1), email]) {
+      expect(exported).not.toContain(secret);
+    }
+  });
+});
