@@ -1,5 +1,6 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { Limits } from '../common/rate-limit/limits.service.js';
 import { Db, type Tx } from '../database/db.js';
 
 /** Unknown, used, expired or superseded: one answer, so a caller learns nothing about which. */
@@ -27,6 +28,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
     private readonly links: RecoveryLinks,
+    private readonly limits: Limits,
   ) {}
 
   /**
@@ -39,7 +41,8 @@ export class AuthService {
     try {
       return await this.db.transaction(async (tx) => {
         const [user] = await this.db.run(USERS.insert, [dto.email, dto.name ?? null, passwordHash, newTokenHash()], tx);
-        await this.links.queueVerification(tx, user.id);
+        // Past the address's mail caps the account is still created; POST /auth/verify-email/request asks again later.
+        if ((await this.links.mayMail(dto.email, 'verify-email')).allowed) await this.links.queueVerification(tx, user.id);
         return user;
       });
     } catch (error) {
@@ -48,10 +51,15 @@ export class AuthService {
     }
   }
 
-  /** Unknown email and wrong password fail alike: same body, one bcrypt compare each. */
+  /**
+   * Unknown email and wrong password fail alike: same body, one bcrypt compare each, and both count
+   * against the email's failed-login limit (API.md, Abuse limits: per account, from any address).
+   */
   async login(dto: LoginDto, device: Device): Promise<TokenPair> {
     const user = await this.db.one(USERS.credentialsByEmail, [dto.email]);
-    const valid = await this.passwords.verify(dto.password, user?.passwordHash);
+    const valid = await this.limits.countFailures('login-per-account', dto.email, () =>
+      this.passwords.verify(dto.password, user?.passwordHash, user ? `user:${user.id}` : `email:${dto.email}`),
+    );
     if (!user || !valid) throw new UnauthorizedException('Invalid email or password');
     const session = await this.sessions.open(user.id, device);
     return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash);
@@ -84,7 +92,7 @@ export class AuthService {
    */
   async changePassword(userId: string, dto: ChangePasswordDto, device: Device): Promise<TokenPair> {
     const currentHash = await this.passwordHashOf(userId);
-    if (!(await this.passwords.verify(dto.currentPassword, currentHash))) {
+    if (!(await this.checkPassword(userId, dto.currentPassword, currentHash))) {
       throw new ForbiddenException('Current password is incorrect');
     }
     if (dto.newPassword === dto.currentPassword) {
@@ -104,9 +112,11 @@ export class AuthService {
 
   /**
    * Queues a reset mail for the address and answers the same whether or not an account has it:
-   * the request does one insert into the queue either way, and only the worker looks it up.
+   * the request does one insert into the queue either way, and only the worker looks it up. A
+   * mail the address's caps hold back is not queued, and the answer is the same (nothing to learn).
    */
   async forgotPassword(email: string): Promise<void> {
+    if (!(await this.links.mayMail(email, 'password-reset')).allowed) return;
     await this.db.transaction((tx) => this.links.queueReset(tx, email));
   }
 
@@ -118,21 +128,29 @@ export class AuthService {
   async resetPassword(dto: ResetPasswordDto): Promise<void> {
     // A dead link is refused before bcrypt, so made-up tokens cost one indexed read each.
     if (!(await this.links.isLive(dto.token, 'password-reset'))) throw new BadRequestException(INVALID_LINK);
-    const passwordHash = await this.passwords.hash(dto.newPassword);
-    await this.db.transaction(async (tx) => {
+    const passwordHash = await this.passwords.hash(dto.newPassword, 'reset');
+    const email = await this.db.transaction(async (tx) => {
       // Of concurrent resets with one link, the first to spend it wins; the others find it used.
       const userId = await this.links.spend(tx, dto.token, 'password-reset');
       if (!userId || !(await this.replacePassword(tx, userId, passwordHash, newTokenHash(), null))) {
         throw new BadRequestException(INVALID_LINK);
       }
+      // API.md, Abuse limits: the reset proves the address. If it was not proved before, whoever
+      // signed up with it may have been someone else: their phone number goes (the sessions went above).
+      const [proved] = await this.db.run(USERS.proveEmailByReset, [userId], tx);
+      return proved.email;
     });
+    // The owner is back in: failed logins counted against the account no longer hold them out.
+    await this.limits.reset('login-per-account', email);
   }
 
-  /** Mails a fresh verification link (earlier ones stay valid until they expire). */
+  /** Mails a fresh verification link (the mail's link replaces earlier ones), within the address's mail caps (429 past them). */
   async requestEmailVerification(userId: string): Promise<void> {
     const profile = await this.db.one(USERS.profile, [userId]);
     if (!profile) throw new InvalidTokenException();
     if (profile.emailVerified) throw new ConflictException('The email address is already verified');
+    const allowance = await this.links.mayMail(profile.email, 'verify-email');
+    if (!allowance.allowed) throw this.limits.exception(allowance.limit, allowance.retryAfterSeconds);
     await this.db.transaction((tx) => this.links.queueVerification(tx, userId));
   }
 
@@ -161,13 +179,21 @@ export class AuthService {
   /** Sessions and todos go with the user (ON DELETE CASCADE); the sessions trigger tells every instance. */
   async deleteAccount(userId: string, password: string): Promise<void> {
     const hash = await this.passwordHashOf(userId);
-    if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException('Password is incorrect');
+    if (!(await this.checkPassword(userId, password, hash))) throw new ForbiddenException('Password is incorrect');
     // Ending the sessions first makes this instance forget them at commit, before their
     // notification arrives: the deleted user's access tokens stop here at once.
     await this.db.transaction(async (tx) => {
       await this.sessions.revokeAll(userId, tx);
       await this.db.run(USERS.delete, [userId], tx);
     });
+  }
+
+  /**
+   * The password check of a route a signed-in user reaches (API.md, Abuse limits): wrong passwords
+   * count per user, whatever the session, so a stolen access token cannot guess the password.
+   */
+  private checkPassword(userId: string, password: string, hash: string): Promise<boolean> {
+    return this.limits.countFailures('password-check-per-user', userId, () => this.passwords.verify(password, hash, `user:${userId}`));
   }
 
   private async passwordHashOf(userId: string): Promise<string> {

@@ -68,6 +68,16 @@ const DEFAULTS = {
   QUEUE_RETRY_DELAY: '2',
   SMS_PROVIDER: 'log',
   VONAGE_API_URL: 'https://api.nexmo.com',
+  LOGIN_ACCOUNT_LIMIT: '10',
+  LOGIN_ACCOUNT_WINDOW: '900',
+  PASSWORD_CHECK_LIMIT: '5',
+  PASSWORD_CHECK_WINDOW: '900',
+  BCRYPT_QUEUE_LIMIT: '64',
+  MAIL_COOLDOWN: '60',
+  MAIL_DAILY_LIMIT: '10',
+  SMS_DAILY_LIMIT: '20',
+  PHONE_CODE_COOLDOWN: '60',
+  TODO_RATE_LIMIT: '60',
 } satisfies Partial<Record<keyof Environment, string>>;
 
 /** Every variable the service reads, declared once and validated at start-up (API.md, Configuration). */
@@ -205,6 +215,42 @@ export class Environment {
   @Matches(/^\S{16,}$/, { message: 'must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
 
+  // Abuse limits (API.md, Abuse limits); what each counts is the table in common/rate-limit/limits.ts.
+  @IntegerIn(1, 1_000_000, 'must be an integer from 1 to 1000000')
+  LOGIN_ACCOUNT_LIMIT: number;
+
+  @IntegerIn(1, 86_400, 'must be a whole number of seconds from 1 to 86400')
+  LOGIN_ACCOUNT_WINDOW: number;
+
+  @IntegerIn(1, 1_000_000, 'must be an integer from 1 to 1000000')
+  PASSWORD_CHECK_LIMIT: number;
+
+  @IntegerIn(1, 86_400, 'must be a whole number of seconds from 1 to 86400')
+  PASSWORD_CHECK_WINDOW: number;
+
+  @IntegerIn(1, 100_000, 'must be an integer from 1 to 100000')
+  BCRYPT_QUEUE_LIMIT: number;
+
+  @IntegerIn(1, 86_400, 'must be a whole number of seconds from 1 to 86400')
+  MAIL_COOLDOWN: number;
+
+  @IntegerIn(1, 10_000, 'must be an integer from 1 to 10000')
+  MAIL_DAILY_LIMIT: number;
+
+  @IntegerIn(1, 10_000, 'must be an integer from 1 to 10000')
+  SMS_DAILY_LIMIT: number;
+
+  @IntegerIn(1, 86_400, 'must be a whole number of seconds from 1 to 86400')
+  PHONE_CODE_COOLDOWN: number;
+
+  /** Unset: every country. Comma-separated ISO 3166-1 alpha-2 codes, upper-cased when read. */
+  @IsOptional()
+  @Matches(/^\s*[A-Za-z]{2}\s*(,\s*[A-Za-z]{2}\s*)*$/, { message: 'must be comma-separated ISO 3166 country codes, e.g. GB,FR,US' })
+  SMS_COUNTRIES?: string;
+
+  @IntegerIn(1, 1_000_000, 'must be an integer from 1 to 1000000')
+  TODO_RATE_LIMIT: number;
+
   /**
    * Seconds between SIGTERM (readiness turns 503) and closing the server, so proxies stop routing
    * here first. Unset: 5 in production, 0 elsewhere (`nest start --watch` restarts with SIGTERM).
@@ -236,6 +282,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     'SHUTDOWN_DELAY',
     'APP_URL',
     'SMTP_URL',
+    'SMS_COUNTRIES',
   ]);
   const given = Object.fromEntries(
     Object.entries(raw).filter(([name, value]) => known.has(name) && value !== undefined && value !== ''),
@@ -248,6 +295,12 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       return `${e.property} ${[...new Set(messages)].join(', ')}`;
     });
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  // API.md, Abuse limits: `true` believes any client's X-Forwarded-For, so every per-address limit is the client's to pick.
+  if (env.NODE_ENV === 'production' && env.TRUST_PROXY !== undefined && parseTrustProxy(env.TRUST_PROXY) === true) {
+    throw new ConfigurationError(
+      'Invalid configuration: TRUST_PROXY=true believes any client in production; set it to your proxies\' addresses/CIDRs or a hop count',
+    );
   }
   // Links are `${APP_URL}/path`: no trailing slash, whatever was given.
   env.APP_URL = (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');

@@ -1,13 +1,16 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { Limits } from '../common/rate-limit/limits.service.js';
 import { Db } from '../database/db.js';
 import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode } from '../database/sql.js';
+import { SmsAllowance } from '../notifications/sms/sms-allowance.js';
 import { SmsChannel } from '../notifications/sms/sms.channel.js';
 import { todoCreatedText } from '../notifications/sms/sms-text.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
+import { USERS } from '../users/users.sql.js';
 import { type InsertParams, PATCHABLE_FIELDS, TODOS } from './todos.sql.js';
 
 @Injectable()
@@ -15,13 +18,18 @@ export class TodosService {
   constructor(
     private readonly db: Db,
     private readonly sms: SmsChannel,
+    private readonly smsAllowance: SmsAllowance,
+    private readonly limits: Limits,
   ) {}
 
   /**
    * API.md, Notifications: an opted-in user's text is queued in the transaction that inserts the
-   * todo, so there is never one without the other; a worker calls the provider later.
+   * todo, so there is never one without the other; a worker calls the provider later. Abuse
+   * limits: TODO_RATE_LIMIT creations per user per minute (429); past the daily SMS caps the todo
+   * is created without a text, and the profile's smsSuppressedUntil says until when.
    */
   async create(userId: string, dto: CreateTodoDto): Promise<TodoDto> {
+    await this.limits.consume('todos-per-user', userId);
     const params: InsertParams = [
       userId,
       dto.title,
@@ -34,7 +42,10 @@ export class TodosService {
       if (todo) return todo;
       return await this.db.transaction(async (tx) => {
         const [{ smsTo, ...created }] = await this.db.run(TODOS.insertWithSms, params, tx);
-        if (smsTo) await this.sms.enqueue(tx, { to: smsTo, text: todoCreatedText(created.title) });
+        if (!smsTo) return created;
+        const allowance = await this.smsAllowance.take(userId, smsTo);
+        if (allowance.allowed) await this.sms.enqueue(tx, { to: smsTo, text: todoCreatedText(created.title) });
+        else await this.db.run(USERS.suppressSms, [userId, allowance.retryAfterSeconds], tx);
         return created;
       });
     } catch (error) {

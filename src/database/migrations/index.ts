@@ -4,6 +4,7 @@ import { CreateRateLimits1795300200000 } from './1795300200000-CreateRateLimits.
 import { SessionPreviousRefreshJti1795300500000 } from './1795300500000-SessionPreviousRefreshJti.js';
 import { CreateLinkTokens1795310000000 } from './1795310000000-CreateLinkTokens.js';
 import { AddUserSmsSettings1795320000000 } from './1795320000000-AddUserSmsSettings.js';
+import { PhoneVerification1796100000000 } from './1796100000000-PhoneVerification.js';
 
 /** In order. Listed rather than globbed so the app, the CLI and the tests load exactly these. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   SessionPreviousRefreshJti1795300500000,
   CreateLinkTokens1795310000000,
   AddUserSmsSettings1795320000000,
+  PhoneVerification1796100000000,
 ];
