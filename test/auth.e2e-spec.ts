@@ -274,7 +274,9 @@ describe('auth', () => {
         'id',
         'name',
         'phoneNumber',
+        'phoneVerified',
         'smsNotifications',
+        'smsSuppressedUntil',
         'updatedAt',
       ]);
       expect(res.body).toMatchObject({ id: userId, email, name: null, emailVerified: false, phoneNumber: null, smsNotifications: false });

@@ -38,11 +38,14 @@ export class AuthService {
    */
   async signup(dto: SignupDto): Promise<SignupResponseDto> {
     const passwordHash = await this.passwords.hash(dto.password);
+    // Taken before the transaction, never inside it: a counter in Postgres needs a pooled
+    // connection, and concurrent signups hold theirs waiting on the unique index. Past the
+    // address's mail caps the account is still created; POST /auth/verify-email/request asks later.
+    const mail = await this.links.mayMail(dto.email, 'verify-email');
     try {
       return await this.db.transaction(async (tx) => {
         const [user] = await this.db.run(USERS.insert, [dto.email, dto.name ?? null, passwordHash, newTokenHash()], tx);
-        // Past the address's mail caps the account is still created; POST /auth/verify-email/request asks again later.
-        if ((await this.links.mayMail(dto.email, 'verify-email')).allowed) await this.links.queueVerification(tx, user.id);
+        if (mail.allowed) await this.links.queueVerification(tx, user.id);
         return user;
       });
     } catch (error) {

@@ -40,10 +40,14 @@ export class TodosService {
     try {
       const [todo] = await this.db.run(TODOS.insertUnlessSms, params);
       if (todo) return todo;
+      // The text is taken from the daily caps before the transaction: the counters may need a
+      // pooled connection, which a transaction must never wait for while holding its own.
+      const texted = await this.db.one(USERS.textedNumber, [userId]);
+      const allowance = texted ? await this.smsAllowance.take(userId, texted.phoneNumber) : undefined;
       return await this.db.transaction(async (tx) => {
         const [{ smsTo, ...created }] = await this.db.run(TODOS.insertWithSms, params, tx);
-        if (!smsTo) return created;
-        const allowance = await this.smsAllowance.take(userId, smsTo);
+        // The number changed in between: its allowance was not taken, so no text this time.
+        if (!smsTo || !allowance || smsTo !== texted?.phoneNumber) return created;
         if (allowance.allowed) await this.sms.enqueue(tx, { to: smsTo, text: todoCreatedText(created.title) });
         else await this.db.run(USERS.suppressSms, [userId, allowance.retryAfterSeconds], tx);
         return created;

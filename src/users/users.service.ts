@@ -46,8 +46,9 @@ export class UsersService {
       if (!check.ok) throw new BadRequestException(check.reason);
       number = check.e164;
     }
+    let newNumber: string | null = null;
     try {
-      return await this.db.transaction(async (tx) => {
+      await this.db.transaction(async (tx) => {
         const state = await this.db.one(USERS.phoneStateForUpdate, [userId], tx);
         if (!state) throw new InvalidTokenException();
         if ((number || smsNotifications === true) && !state.emailVerified) throw new ForbiddenException(VERIFY_EMAIL_FIRST);
@@ -60,8 +61,7 @@ export class UsersService {
           [userId, name !== undefined, name ?? null, changesNumber, changesNumber ? (number ?? null) : null, smsNotifications ?? null],
           tx,
         );
-        if (changesNumber && number) await this.phone.textCodeForNewNumber(tx, userId, number);
-        return existing(await this.db.one(USERS.profile, [userId], tx));
+        if (changesNumber && number) newNumber = number;
       });
     } catch (error) {
       // The checks above decide first; these constraints are the database's word on the same rules.
@@ -73,6 +73,8 @@ export class UsersService {
       }
       throw error;
     }
+    if (newNumber) await this.phone.textCodeForNewNumber(userId, newNumber);
+    return this.profile(userId);
   }
 }
 

@@ -30,7 +30,20 @@ export interface UserCredentialsRow {
  */
 export const USERS = {
   profile: statement<UserProfileDto, [id: string]>('user_profile', `SELECT ${PROFILE} FROM users WHERE id = $1`),
-  /** Locks the user's row for a decision about the phone settings (UsersService, PhoneVerification). */
+  /** The number a new todo's text would go to, if the user gets texts (todos.sql.ts decides who does). */
+  textedNumber: statement<{ phoneNumber: string }, [id: string]>(
+    'user_texted_number',
+    `SELECT phone_number AS "phoneNumber" FROM users
+      WHERE id = $1 AND sms_notifications AND phone_verified_at IS NOT NULL AND email_verified_at IS NOT NULL`,
+  ),
+  /** The phone settings, unlocked: for a decision whose write re-checks them (PhoneVerification). */
+  phoneState: statement<PhoneStateRow, [id: string]>(
+    'user_phone_state',
+    `SELECT email, email_verified_at IS NOT NULL AS "emailVerified", phone_number AS "phoneNumber",
+            phone_verified_at IS NOT NULL AS "phoneVerified"
+       FROM users WHERE id = $1`,
+  ),
+  /** Locks the user's row for a decision about the phone settings (UsersService). */
   phoneStateForUpdate: statement<PhoneStateRow, [id: string]>(
     'user_phone_state_for_update',
     `SELECT email, email_verified_at IS NOT NULL AS "emailVerified", phone_number AS "phoneNumber",

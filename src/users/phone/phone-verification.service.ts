@@ -30,33 +30,33 @@ export class PhoneVerification {
   ) {}
 
   /**
-   * PATCH /users/me set a new number: a code is texted to it inside `tx`. The cooldown starts (a
-   * resend has to wait) but does not refuse the change itself; past the daily caps no code is
-   * sent and the profile's smsSuppressedUntil says until when.
+   * PATCH /users/me set a new number: a code is texted to it. The cooldown starts (a resend has
+   * to wait) but does not refuse the change itself; past the daily caps no code is sent and the
+   * profile's smsSuppressedUntil says until when. Called after the change has committed: limits
+   * are never taken inside a transaction (their counters may need a pooled connection).
    */
-  async textCodeForNewNumber(tx: Tx, userId: string, number: string): Promise<void> {
+  async textCodeForNewNumber(userId: string, number: string): Promise<void> {
     await this.limits.take('phone-code-per-user', userId);
     const allowance = await this.allowance.take(userId, number);
     if (!allowance.allowed) {
-      await this.db.run(USERS.suppressSms, [userId, allowance.retryAfterSeconds], tx);
+      await this.db.run(USERS.suppressSms, [userId, allowance.retryAfterSeconds]);
       return;
     }
-    await this.textCode(tx, userId, number);
+    await this.db.transaction((tx) => this.textCode(tx, userId, number));
   }
 
   /** POST /users/me/phone/code: a new code for the unverified number; the earlier code stops working. */
   async resendCode(userId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const state = await this.db.one(USERS.phoneStateForUpdate, [userId], tx);
-      if (!state) throw new InvalidTokenException();
-      if (!state.emailVerified) throw new ForbiddenException(VERIFY_EMAIL_FIRST);
-      if (!state.phoneNumber) throw new ConflictException('There is no phone number to verify; set one with PATCH /users/me');
-      if (state.phoneVerified) throw new ConflictException('The phone number is already verified');
-      await this.limits.consume('phone-code-per-user', userId);
-      const allowance = await this.allowance.take(userId, state.phoneNumber);
-      if (!allowance.allowed) throw this.limits.exception(allowance.limit, allowance.retryAfterSeconds);
-      await this.textCode(tx, userId, state.phoneNumber);
-    });
+    const state = await this.db.one(USERS.phoneState, [userId]);
+    if (!state) throw new InvalidTokenException();
+    if (!state.emailVerified) throw new ForbiddenException(VERIFY_EMAIL_FIRST);
+    if (!state.phoneNumber) throw new ConflictException('There is no phone number to verify; set one with PATCH /users/me');
+    if (state.phoneVerified) throw new ConflictException('The phone number is already verified');
+    await this.limits.consume('phone-code-per-user', userId);
+    const allowance = await this.allowance.take(userId, state.phoneNumber);
+    if (!allowance.allowed) throw this.limits.exception(allowance.limit, allowance.retryAfterSeconds);
+    // A number changed since the read above keeps this code useless: it is bound to the old one.
+    await this.db.transaction((tx) => this.textCode(tx, userId, state.phoneNumber!));
   }
 
   /** POST /users/me/phone/verify: the code proves the number it was texted to. */
