@@ -234,7 +234,15 @@ describe('phone number, its verification and SMS opt-in on the profile', () => {
   describe('with SMS_COUNTRIES', () => {
     let limited: NestFastifyApplication;
     beforeAll(async () => {
-      limited = await createTestApp({ SMS_COUNTRIES: 'fr,de' });
+      // Same provider as the main app: both work the one queue, so either may deliver a code.
+      limited = await createTestApp({
+        SMS_PROVIDER: 'vonage',
+        VONAGE_API_KEY: 'key123',
+        VONAGE_API_SECRET: 'secret456',
+        VONAGE_FROM: 'TodoApi',
+        VONAGE_API_URL: fake.url,
+        SMS_COUNTRIES: 'fr,de',
+      });
     });
     afterAll(async () => {
       await limited?.close();
