@@ -94,6 +94,7 @@ export class AuthService {
    * the UPDATE only applies if the password is still the one just checked.
    */
   async changePassword(userId: string, dto: ChangePasswordDto, device: Device): Promise<TokenPair> {
+    this.passwords.refuseWhileChecking(`user:${userId}`);
     const currentHash = await this.passwordHashOf(userId);
     if (!(await this.checkPassword(userId, dto.currentPassword, currentHash))) {
       throw new ForbiddenException('Current password is incorrect');
@@ -181,6 +182,7 @@ export class AuthService {
 
   /** Sessions and todos go with the user (ON DELETE CASCADE); the sessions trigger tells every instance. */
   async deleteAccount(userId: string, password: string): Promise<void> {
+    this.passwords.refuseWhileChecking(`user:${userId}`);
     const hash = await this.passwordHashOf(userId);
     if (!(await this.checkPassword(userId, password, hash))) throw new ForbiddenException('Password is incorrect');
     // Ending the sessions first makes this instance forget them at commit, before their

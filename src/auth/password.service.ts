@@ -53,7 +53,7 @@ export class PasswordService implements OnModuleInit {
    * second check for it while one runs is refused with 429.
    */
   async verify(password: string, hash: string | undefined, who: string): Promise<boolean> {
-    if (this.checking.has(who)) throw this.limits.refuse('password-check-in-flight', who);
+    this.refuseWhileChecking(who);
     this.checking.add(who);
     try {
       const matches = await this.slot(who, () => bcrypt.compare(password, hash ?? this.dummyHash));
@@ -61,6 +61,14 @@ export class PasswordService implements OnModuleInit {
     } finally {
       this.checking.delete(who);
     }
+  }
+
+  /**
+   * The 429 of a second check for `who` while one runs. Callers may ask before their own reads and
+   * counters too, so a flood's refused requests cost no database work; verify asks again regardless.
+   */
+  refuseWhileChecking(who: string): void {
+    if (this.checking.has(who)) throw this.limits.refuse('password-check-in-flight', who);
   }
 
   private slot<T>(who: string, work: () => Promise<T>): Promise<T> {
