@@ -277,7 +277,9 @@ describe('auth', () => {
         'mfaEnabled',
         'name',
         'phoneNumber',
+        'phoneVerified',
         'smsNotifications',
+        'smsSuppressedUntil',
         'updatedAt',
       ]);
       expect(res.body).toMatchObject({ id: userId, email, name: null, emailVerified: false, phoneNumber: null, smsNotifications: false, mfaEnabled: false });

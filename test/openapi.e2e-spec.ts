@@ -22,8 +22,8 @@ type Security = 'public' | 'access token';
 
 /** Every documented operation: its responses and whether it needs the bearer access token. */
 const ROUTES: [method: string, path: string, statuses: string[], security: Security][] = [
-  ['post', '/auth/signup', ['201', '400', '409', '429'], 'public'],
-  ['post', '/auth/login', ['200', '400', '401', '429'], 'public'],
+  ['post', '/auth/signup', ['201', '400', '409', '429', '503'], 'public'],
+  ['post', '/auth/login', ['200', '400', '401', '429', '503'], 'public'],
   ['post', '/auth/refresh', ['200', '401', '429'], 'public'],
   ['post', '/auth/logout', ['204', '401'], 'access token'],
   ['post', '/auth/logout-all', ['204', '401'], 'access token'],
@@ -47,11 +47,13 @@ const ROUTES: [method: string, path: string, statuses: string[], security: Secur
   ['get', '/.well-known/jwks.json', ['200'], 'public'],
   ['get', '/.well-known/paserk.json', ['200'], 'public'],
   ['get', '/users/me', ['200', '401'], 'access token'],
-  ['patch', '/users/me', ['200', '400', '401'], 'access token'],
-  ['post', '/users/me/password', ['200', '400', '401', '403', '409'], 'access token'],
-  ['delete', '/users/me', ['204', '400', '401', '403'], 'access token'],
+  ['patch', '/users/me', ['200', '400', '401', '403'], 'access token'],
+  ['post', '/users/me/phone/code', ['202', '401', '403', '409', '429'], 'access token'],
+  ['post', '/users/me/phone/verify', ['200', '400', '401'], 'access token'],
+  ['post', '/users/me/password', ['200', '400', '401', '403', '409', '429', '503'], 'access token'],
+  ['delete', '/users/me', ['204', '400', '401', '403', '429', '503'], 'access token'],
   ['get', '/users/me/security-events', ['200', '400', '401'], 'access token'],
-  ['post', '/todos', ['201', '400', '401'], 'access token'],
+  ['post', '/todos', ['201', '400', '401', '429'], 'access token'],
   ['get', '/todos', ['200', '400', '401'], 'access token'],
   ['get', '/todos/{id}', ['200', '400', '401', '404'], 'access token'],
   ['patch', '/todos/{id}', ['200', '400', '401', '404'], 'access token'],

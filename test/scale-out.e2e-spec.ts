@@ -32,7 +32,8 @@ describe('several instances', () => {
         fetch(`${instances[n % instances.length].url}/auth/login`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: 'nobody@example.com', password: 'wrong-password' }),
+          // One email per login: the per-account limits (failed logins, one check in flight) are not what is measured here.
+          body: JSON.stringify({ email: `nobody-${n}@example.com`, password: 'wrong-password' }),
         }).then((res) => res.status),
       ),
     );

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createTestApp } from './support/app.js';
 import { FakeVonage } from './support/fake-vonage.js';
 import { type SignedInUser, signUpAndLogIn } from './support/auth.js';
+import { proveInDatabase } from './support/phone.js';
 
 /**
  * The SMS sent when a todo is created, end to end: the app (one or two instances on the run's
@@ -64,14 +65,11 @@ describe('a text message when a todo is created', () => {
     await fake?.stop();
   });
 
+  /** A user with a proved address and number who turned texts on (the proving is test/abuse-sms.e2e-spec.ts's subject). */
   async function optedInUser(on = app): Promise<SignedInUser & { phone: string }> {
     const user = await signUpAndLogIn(on);
     const phone = newNumber();
-    await request(on.getHttpServer())
-      .patch('/users/me')
-      .auth(user.accessToken, { type: 'bearer' })
-      .send({ phoneNumber: phone, smsNotifications: true })
-      .expect(200);
+    await proveInDatabase(db, user.userId, { number: phone, smsNotifications: true });
     return { ...user, phone };
   }
 
@@ -133,11 +131,7 @@ describe('a text message when a todo is created', () => {
     const noNumber = await signUpAndLogIn(app);
     const numberOnly = await signUpAndLogIn(app);
     const numberOnlyPhone = newNumber();
-    await request(app.getHttpServer())
-      .patch('/users/me')
-      .auth(numberOnly.accessToken, { type: 'bearer' })
-      .send({ phoneNumber: numberOnlyPhone })
-      .expect(200);
+    await proveInDatabase(db, numberOnly.userId, { number: numberOnlyPhone, smsNotifications: false });
     const removed = await optedInUser();
     await request(app.getHttpServer())
       .patch('/users/me')

@@ -7,7 +7,9 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -20,6 +22,12 @@ import { TokenPairDto } from './dto/auth.dto.js';
 import { RefreshCookie } from './refresh-cookie.js';
 import type { Device } from './sessions/sessions.service.js';
 import type { TokenPair } from './tokens/token.service.js';
+
+const PASSWORD_CHECK_LIMITED = {
+  description:
+    'Too many wrong passwords for this user (password-check-per-user: PASSWORD_CHECK_LIMIT per PASSWORD_CHECK_WINDOW, 5 per 15 min), ' +
+    'or a check for this user is in progress; see Retry-After.',
+};
 
 /**
  * The credential routes of the signed-in account. They live where the contract puts them, beside
@@ -47,6 +55,8 @@ export class AccountController {
   @ApiBadRequestResponse({ description: 'Invalid password (8-72 bytes, no NUL), or the new one equals the current one.' })
   @ApiForbiddenResponse({ description: 'The current password is wrong.' })
   @ApiConflictResponse({ description: 'Another request changed the password meanwhile.' })
+  @ApiTooManyRequestsResponse(PASSWORD_CHECK_LIMITED)
+  @ApiServiceUnavailableResponse({ description: 'Password checking is busy (bcrypt-queue, BCRYPT_QUEUE_LIMIT); Retry-After: 1.' })
   async changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
@@ -62,6 +72,8 @@ export class AccountController {
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiBadRequestResponse({ description: 'The password is missing or malformed (8-72 bytes, no NUL).' })
   @ApiForbiddenResponse({ description: 'The password is wrong.' })
+  @ApiTooManyRequestsResponse(PASSWORD_CHECK_LIMITED)
+  @ApiServiceUnavailableResponse({ description: 'Password checking is busy (bcrypt-queue, BCRYPT_QUEUE_LIMIT); Retry-After: 1.' })
   async deleteAccount(
     @CurrentUser() user: AuthUser,
     @Body() dto: DeleteAccountDto,

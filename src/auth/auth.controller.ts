@@ -10,6 +10,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
@@ -47,6 +48,7 @@ export class AuthController {
   @ApiBadRequestResponse({ description: 'Invalid email, password (8-72 bytes, no NUL) or name; unknown fields.' })
   @ApiConflictResponse({ description: 'The email is taken (case-insensitive).' })
   @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After.' })
+  @ApiServiceUnavailableResponse({ description: 'Password checking is busy (bcrypt-queue, BCRYPT_QUEUE_LIMIT); Retry-After: 1.' })
   signup(@Body() dto: SignupDto): Promise<SignupResponseDto> {
     return this.auth.signup(dto);
   }
@@ -78,7 +80,12 @@ export class AuthController {
   })
   @ApiBadRequestResponse({ description: 'Invalid body.' })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password.' })
-  @ApiTooManyRequestsResponse({ description: 'Rate limited; see Retry-After.' })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Rate limited per client address (AUTH_RATE_LIMIT), or too many failed logins for this email from any address ' +
+      '(login-per-account, LOGIN_ACCOUNT_LIMIT per LOGIN_ACCOUNT_WINDOW; a password reset clears it), or a check for this account is in progress; see Retry-After.',
+  })
+  @ApiServiceUnavailableResponse({ description: 'Password checking is busy (bcrypt-queue, BCRYPT_QUEUE_LIMIT); Retry-After: 1.' })
   async login(
     @Body() dto: LoginDto,
     @ClientDevice() device: Device,

@@ -1,5 +1,6 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { Limits } from '../common/rate-limit/limits.service.js';
 import { Db, type Tx } from '../database/db.js';
 import { SecurityEvents } from '../events/security-events.js';
 import { SignIns } from '../events/sign-ins.js';
@@ -34,6 +35,7 @@ export class AuthService {
     private readonly mfa: MfaService,
     private readonly events: SecurityEvents,
     private readonly signIns: SignIns,
+    private readonly limits: Limits,
   ) {}
 
   /**
@@ -43,10 +45,14 @@ export class AuthService {
    */
   async signup(dto: SignupDto): Promise<SignupResponseDto> {
     const passwordHash = await this.passwords.hash(dto.password);
+    // Taken before the transaction, never inside it: a counter in Postgres needs a pooled
+    // connection, and concurrent signups hold theirs waiting on the unique index. Past the
+    // address's mail caps the account is still created; POST /auth/verify-email/request asks later.
+    const mail = await this.links.mayMail(dto.email, 'verify-email');
     try {
       return await this.db.transaction(async (tx) => {
         const [user] = await this.db.run(USERS.insert, [dto.email, dto.name ?? null, passwordHash, newTokenHash()], tx);
-        await this.links.queueVerification(tx, user.id);
+        if (mail.allowed) await this.links.queueVerification(tx, user.id);
         return user;
       });
     } catch (error) {
@@ -56,15 +62,18 @@ export class AuthService {
   }
 
   /**
-   * Unknown email and wrong password fail alike: same body, one bcrypt compare each. A wrong
-   * password for a real account is recorded for its owner without the response waiting on it;
-   * an unknown email has no owner to tell. With a second factor on, the password opens no session:
-   * the answer is an mfaToken for POST /auth/login/mfa. Otherwise the session, its `login` event
-   * and any new-sign-in mail commit together.
+   * Unknown email and wrong password fail alike: same body, one bcrypt compare each, and both count
+   * against the email's failed-login limit (API.md, Abuse limits: per account, from any address).
+   * A wrong password for a real account is recorded for its owner without the response waiting on
+   * it; an unknown email has no owner to tell. With a second factor on, the password opens no
+   * session: the answer is an mfaToken for POST /auth/login/mfa. Otherwise the session, its
+   * `login` event and any new-sign-in mail commit together.
    */
   async login(dto: LoginDto, device: Device): Promise<TokenPair | MfaChallengeDto> {
     const user = await this.db.one(USERS.credentialsByEmail, [dto.email]);
-    const valid = await this.passwords.verify(dto.password, user?.passwordHash);
+    const valid = await this.limits.countFailures('login-per-account', dto.email, () =>
+      this.passwords.verify(dto.password, user?.passwordHash, user ? `user:${user.id}` : `email:${dto.email}`),
+    );
     if (user && !valid) this.events.refused('login_failed', { userId: user.id, ...device });
     if (!user || !valid) throw new UnauthorizedException('Invalid email or password');
     if (await this.mfa.isEnabled(user.id)) return this.mfa.challenge(user.id, user.tokenHash);
@@ -103,8 +112,9 @@ export class AuthService {
    * how the device's session `sessionId` was signed in.
    */
   async changePassword(userId: string, sessionId: string, dto: ChangePasswordDto, device: Device): Promise<TokenPair> {
+    this.passwords.refuseWhileChecking(`user:${userId}`);
     const currentHash = await this.passwordHashOf(userId);
-    if (!(await this.passwords.verify(dto.currentPassword, currentHash))) {
+    if (!(await this.checkPassword(userId, dto.currentPassword, currentHash))) {
       throw new ForbiddenException('Current password is incorrect');
     }
     if (dto.newPassword === dto.currentPassword) {
@@ -127,9 +137,11 @@ export class AuthService {
 
   /**
    * Queues a reset mail for the address and answers the same whether or not an account has it:
-   * the request does one insert into the queue either way, and only the worker looks it up.
+   * the request does one insert into the queue either way, and only the worker looks it up. A
+   * mail the address's caps hold back is not queued, and the answer is the same (nothing to learn).
    */
   async forgotPassword(email: string): Promise<void> {
+    if (!(await this.links.mayMail(email, 'password-reset')).allowed) return;
     await this.db.transaction((tx) => this.links.queueReset(tx, email));
   }
 
@@ -141,22 +153,30 @@ export class AuthService {
   async resetPassword(dto: ResetPasswordDto, device: Device): Promise<void> {
     // A dead link is refused before bcrypt, so made-up tokens cost one indexed read each.
     if (!(await this.links.isLive(dto.token, 'password-reset'))) throw new BadRequestException(INVALID_LINK);
-    const passwordHash = await this.passwords.hash(dto.newPassword);
-    await this.db.transaction(async (tx) => {
+    const passwordHash = await this.passwords.hash(dto.newPassword, 'reset');
+    const email = await this.db.transaction(async (tx) => {
       // Of concurrent resets with one link, the first to spend it wins; the others find it used.
       const userId = await this.links.spend(tx, dto.token, 'password-reset');
       if (!userId || !(await this.replacePassword(tx, userId, passwordHash, newTokenHash(), null))) {
         throw new BadRequestException(INVALID_LINK);
       }
       await this.events.record(tx, 'password_reset', { userId, ...device });
+      // API.md, Abuse limits: the reset proves the address. If it was not proved before, whoever
+      // signed up with it may have been someone else: their phone number goes (the sessions went above).
+      const [proved] = await this.db.run(USERS.proveEmailByReset, [userId], tx);
+      return proved.email;
     });
+    // The owner is back in: failed logins counted against the account no longer hold them out.
+    await this.limits.reset('login-per-account', email);
   }
 
-  /** Mails a fresh verification link (earlier ones stay valid until they expire). */
+  /** Mails a fresh verification link (the mail's link replaces earlier ones), within the address's mail caps (429 past them). */
   async requestEmailVerification(userId: string): Promise<void> {
     const profile = await this.db.one(USERS.profile, [userId]);
     if (!profile) throw new InvalidTokenException();
     if (profile.emailVerified) throw new ConflictException('The email address is already verified');
+    const allowance = await this.links.mayMail(profile.email, 'verify-email');
+    if (!allowance.allowed) throw this.limits.exception(allowance.limit, allowance.retryAfterSeconds);
     await this.db.transaction((tx) => this.links.queueVerification(tx, userId));
   }
 
@@ -185,14 +205,23 @@ export class AuthService {
 
   /** Sessions and todos go with the user (ON DELETE CASCADE); the sessions trigger tells every instance. */
   async deleteAccount(userId: string, password: string): Promise<void> {
+    this.passwords.refuseWhileChecking(`user:${userId}`);
     const hash = await this.passwordHashOf(userId);
-    if (!(await this.passwords.verify(password, hash))) throw new ForbiddenException('Password is incorrect');
+    if (!(await this.checkPassword(userId, password, hash))) throw new ForbiddenException('Password is incorrect');
     // Ending the sessions first makes this instance forget them at commit, before their
     // notification arrives: the deleted user's access tokens stop here at once.
     await this.db.transaction(async (tx) => {
       await this.sessions.revokeAll(userId, tx);
       await this.db.run(USERS.delete, [userId], tx);
     });
+  }
+
+  /**
+   * The password check of a route a signed-in user reaches (API.md, Abuse limits): wrong passwords
+   * count per user, whatever the session, so a stolen access token cannot guess the password.
+   */
+  private checkPassword(userId: string, password: string, hash: string): Promise<boolean> {
+    return this.limits.countFailures('password-check-per-user', userId, () => this.passwords.verify(password, hash, `user:${userId}`));
   }
 
   private async passwordHashOf(userId: string): Promise<string> {

@@ -54,7 +54,8 @@ export class RecoveryController {
   @HttpCode(202)
   @ApiOperation({
     summary: 'Mail a new email-verification link',
-    description: 'Links already mailed stay valid until they expire (EMAIL_VERIFY_TTL, 24 h by default).',
+    description:
+      'The new link makes earlier ones stop working. One mail per purpose per address per MAIL_COOLDOWN (60 s), MAIL_DAILY_LIMIT (10) per address in 24 h: past either, 429.',
   })
   @ApiAcceptedResponse(queued('The mail is queued.', QUEUED_FOR_YOU))
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
@@ -86,7 +87,8 @@ export class RecoveryController {
     summary: 'Mail a password-reset link',
     description:
       'Answers 202 for any well-formed address, doing the same work whether or not an account has it; only a real account gets a link ' +
-      '(valid PASSWORD_RESET_TTL seconds, 30 min by default).',
+      '(valid PASSWORD_RESET_TTL seconds, 30 min by default), which makes earlier reset links stop working. Still 202 when the ' +
+      'address’s mail caps (MAIL_COOLDOWN, MAIL_DAILY_LIMIT) hold the mail back.',
   })
   @ApiAcceptedResponse(queued('Queued; a link is mailed if an account has this address.', QUEUED_IF_KNOWN))
   @ApiBadRequestResponse({ description: 'Malformed email.', ...error(400, 'Bad Request', 'email must be a valid email address') })
@@ -105,7 +107,7 @@ export class RecoveryController {
       'Like a password change: the tokenHash is redrawn and every session revoked, so every access and refresh token dies and ' +
       'every device is logged out; reset links issued before stop working. Log in again with the new password.',
   })
-  @ApiNoContentResponse({ description: 'The password is changed.' })
+  @ApiNoContentResponse({ description: 'The password is changed; the address counts as verified (if it was not, the phone number and text messages are cleared); failed logins counted against the account are forgotten.' })
   @ApiBadRequestResponse({ description: 'Malformed, unknown, used or expired token, or a password outside 8-72 bytes.', ...INVALID_LINK_RESPONSE })
   async resetPassword(@Body() dto: ResetPasswordDto, @ClientDevice() device: Device): Promise<void> {
     await this.auth.resetPassword(dto, device);

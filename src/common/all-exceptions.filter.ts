@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, Optional, UnauthorizedException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { LimitExceededException } from './rate-limit/limits.service.js';
 import { DATABASE_RETRY_AFTER_SECONDS, DatabaseOutage, isDatabaseUnavailable } from '../database/database-outage.js';
 
 /** A bearer token failed any check; which one is never said (RFC 6750 §3.1). */
@@ -42,6 +43,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       body.error ??= STATUS_CODES[status];
       if (exception instanceof InvalidTokenException) {
         void reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+      } else if (exception instanceof LimitExceededException) {
+        void reply.header('Retry-After', String(exception.retryAfterSeconds));
       }
     } else if (isDatabaseUnavailable(exception)) {
       this.outage?.report(exception);

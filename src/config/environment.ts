@@ -193,6 +193,24 @@ export const VARIABLES = {
     unset: '`/metrics` is open',
     meaning: 'bearer token that `/metrics` requires',
   }),
+  // API.md, Abuse limits; what each counts is the table in common/rate-limit/limits.ts.
+  LOGIN_ACCOUNT_LIMIT: variable(integer(1, 1_000_000), { default: '10', meaning: 'failed logins per account (email), from any address, per `LOGIN_ACCOUNT_WINDOW`' }),
+  LOGIN_ACCOUNT_WINDOW: variable(seconds(1, 86_400), { default: '900', meaning: 'the failed-login window' }),
+  PASSWORD_CHECK_LIMIT: variable(integer(1, 1_000_000), {
+    default: '5',
+    meaning: 'wrong passwords per user per `PASSWORD_CHECK_WINDOW` on the routes that check one (password change, deletion)',
+  }),
+  PASSWORD_CHECK_WINDOW: variable(seconds(1, 86_400), { default: '900', meaning: 'the password-check window' }),
+  BCRYPT_QUEUE_LIMIT: variable(integer(1, 100_000), { default: '64', meaning: 'bcrypt jobs waiting before a `503`' }),
+  MAIL_COOLDOWN: variable(seconds(1, 86_400), { default: '60', meaning: 'seconds between mails of one purpose to one address' }),
+  MAIL_DAILY_LIMIT: variable(integer(1, 10_000), { default: '10', meaning: 'mails per address per 24 h' }),
+  SMS_DAILY_LIMIT: variable(integer(1, 10_000), { default: '20', meaning: 'texts per user and per number per 24 h' }),
+  PHONE_CODE_COOLDOWN: variable(seconds(1, 86_400), { default: '60', meaning: 'seconds between phone verification codes to one number' }),
+  SMS_COUNTRIES: variable(matching(/^\s*[A-Za-z]{2}\s*(,\s*[A-Za-z]{2}\s*)*$/, 'comma-separated ISO 3166 country codes, e.g. GB,FR,US'), {
+    unset: 'every country',
+    meaning: 'countries whose numbers may receive texts',
+  }),
+  TODO_RATE_LIMIT: variable(integer(1, 1_000_000), { default: '60', meaning: 'todo creations per user per minute' }),
   MFA_ENCRYPTION_KEY: variable(matching(MFA_KEY, '32 bytes in base64 (openssl rand -base64 32)'), {
     unset: '`KEYS_DIR/mfa-encryption.key`, generated outside production; production refuses to start without it',
     meaning: 'encrypts TOTP secrets at rest (AES-256-GCM)',
@@ -238,6 +256,16 @@ const schema = z
       }
     }
   })
+  .superRefine((env, ctx) => {
+    // API.md, Abuse limits: `true` believes any client's X-Forwarded-For, so every per-address limit is the client's to pick.
+    if (env.NODE_ENV === 'production' && env.TRUST_PROXY !== undefined && parseTrustProxy(env.TRUST_PROXY) === true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRUST_PROXY'],
+        message: "=true believes any client in production; set it to your proxies' addresses/CIDRs or a hop count",
+      });
+    }
+  })
   .transform((env) => {
     const APP_URL = env.APP_URL ?? `http://localhost:${env.PORT}`;
     // The pages at APP_URL are where passkeys are made and used.
@@ -271,7 +299,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     const name = String(issue.path[0] ?? 'environment');
     problems.set(name, (problems.get(name) ?? new Set()).add(issue.message));
   }
-  const lines = [...problems].map(([name, messages]) => `${name} ${[...messages].join(', ')}`);
+  // A message may go on from the name (`TRUST_PROXY=true believes…`) rather than after a space.
+  const lines = [...problems].map(([name, messages]) => `${name}${[...messages][0].startsWith('=') ? '' : ' '}${[...messages].join(', ')}`);
   throw new ConfigurationError(`Invalid configuration: ${lines.join('; ')}`);
 }
 

@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Res, UnauthorizedException } from '@nestjs/common';
+import { Controller, Get, Headers, NotFoundException, Res, UnauthorizedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -9,11 +9,16 @@ import { MetricsService } from './metrics.service.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** Prometheus scrape endpoint; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`. */
+/**
+ * Prometheus scrape endpoint; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`.
+ * In production without METRICS_TOKEN it is not there at all (404): an operator who forgot the
+ * token exposes nothing (API.md, Abuse limits: production exposure).
+ */
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {
   private readonly token: Buffer | undefined;
+  private readonly hidden: boolean;
 
   constructor(
     private readonly metrics: MetricsService,
@@ -21,11 +26,13 @@ export class MetricsController {
   ) {
     const token = config.get('METRICS_TOKEN', { infer: true });
     this.token = token ? digest(token) : undefined;
+    this.hidden = !token && config.get('NODE_ENV', { infer: true }) === 'production';
   }
 
   @Public()
   @Get()
   async scrape(@Headers('authorization') authorization: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+    if (this.hidden) throw new NotFoundException('Cannot GET /metrics');
     if (this.token) {
       const presented = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
       // Digests of equal length, so the comparison takes the same time whatever was presented.

@@ -46,6 +46,12 @@ export class MetricsService {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
+  private readonly limitRefusals = new Counter({
+    name: 'limit_refusals_total',
+    help: 'Requests (or mails and texts held back) refused by an abuse limit, by limit name (common/rate-limit/limits.ts)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
   private readonly messages = {
     queued: new Counter({ name: 'messages_queued_total', help: 'Messages queued, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
     delivered: new Counter({ name: 'messages_delivered_total', help: 'Messages delivered, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
@@ -108,6 +114,10 @@ export class MetricsService {
 
   refreshReuseDetected(): void {
     this.reuses.inc();
+  }
+
+  limitRefused(limit: string): void {
+    this.limitRefusals.inc({ limit });
   }
 
   messageQueued(channel: MessageChannel): void {

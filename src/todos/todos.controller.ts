@@ -10,6 +10,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
@@ -59,9 +60,15 @@ export class TodosController {
   constructor(private readonly todos: TodosService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a todo' })
+  @ApiOperation({
+    summary: 'Create a todo',
+    description:
+      'With text messages on, a text is queued, at most SMS_DAILY_LIMIT per user and per number in 24 h; past that the todo is ' +
+      'still created and the profile’s smsSuppressedUntil says until when texts are held back.',
+  })
   @ApiCreatedResponse({ type: TodoDto, example: TODO_EXAMPLE })
   @ApiBadRequestResponse({ description: 'Invalid or unknown fields.', example: BAD_REQUEST_EXAMPLE })
+  @ApiTooManyRequestsResponse({ description: 'More than TODO_RATE_LIMIT (60) todos created in a minute (todos-per-user); see Retry-After.' })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateTodoDto): Promise<TodoDto> {
     return this.todos.create(user.userId, dto);
   }

@@ -8,7 +8,10 @@ import { Db } from '../database/db.js';
 import type { Statement } from '../database/sql.js';
 import { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
+import { Limits } from '../common/rate-limit/limits.service.js';
+import { SmsAllowance, type SmsAllowanceOutcome } from '../notifications/sms/sms-allowance.js';
 import { SmsChannel } from '../notifications/sms/sms.channel.js';
+import { USERS } from '../users/users.sql.js';
 import { TodosService } from './todos.service.js';
 import { TODOS } from './todos.sql.js';
 
@@ -41,10 +44,14 @@ describe('TodosService', () => {
   let enqueue: jest.Mock<(tx: unknown, sms: { to: string; text: string }) => Promise<string>>;
   let transactions: number;
   const cursors = new PageCursors(randomBytes(32));
+  let consume: jest.Mock<(name: string, key: string) => Promise<void>>;
+  let take: jest.Mock<(userId: string, number: string) => Promise<SmsAllowanceOutcome>>;
   const TX = { afterCommit: () => undefined };
 
   beforeEach(async () => {
     run = jest.fn();
+    consume = jest.fn(async () => undefined);
+    take = jest.fn(async () => ({ allowed: true as const }));
     enqueue = jest.fn(async () => 'job-id');
     transactions = 0;
     const db = {
@@ -61,6 +68,8 @@ describe('TodosService', () => {
         { provide: Db, useValue: db },
         { provide: SmsChannel, useValue: { enqueue } },
         { provide: PageCursors, useValue: cursors },
+        { provide: SmsAllowance, useValue: { take } },
+        { provide: Limits, useValue: { consume } },
       ],
     }).compile();
     service = moduleRef.get(TodosService);
@@ -76,21 +85,37 @@ describe('TodosService', () => {
     });
 
     it('queues the text in the same transaction as the insert when the user wants one', async () => {
-      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
+      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ phoneNumber: '+14155550100' }]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
       await expect(service.create(USER, { title: 'Write tests' })).resolves.toEqual(todo());
       expect(run).toHaveBeenLastCalledWith(TODOS.insertWithSms, [USER, 'Write tests', null, false, null], TX);
       expect(enqueue).toHaveBeenCalledWith(TX, { to: '+14155550100', text: 'New todo: Write tests' });
       expect(transactions).toBe(1);
     });
 
+    it('counts every creation against the per-user limit before touching the database', async () => {
+      consume.mockRejectedValueOnce(new Error('429'));
+      await expect(service.create(USER, { title: 't' })).rejects.toThrow('429');
+      expect(consume).toHaveBeenCalledWith('todos-per-user', USER);
+      expect(run).not.toHaveBeenCalled();
+    });
+
+    it('creates the todo without a text past the daily SMS cap, and records until when texts are held back', async () => {
+      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ phoneNumber: '+14155550100' }]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]).mockResolvedValueOnce([]);
+      take.mockResolvedValueOnce({ allowed: false, limit: 'sms-per-number-daily', retryAfterSeconds: 3600 });
+      await expect(service.create(USER, { title: 'Write tests' })).resolves.toEqual(todo());
+      expect(take).toHaveBeenCalledWith(USER, '+14155550100');
+      expect(enqueue).not.toHaveBeenCalled();
+      expect(run).toHaveBeenLastCalledWith(USERS.suppressSms, [USER, 3600], TX);
+    });
+
     it('queues nothing when the user opted out between the two statements', async () => {
-      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ ...todo(), smsTo: null }]);
+      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ phoneNumber: '+14155550100' }]).mockResolvedValueOnce([{ ...todo(), smsTo: null }]);
       await expect(service.create(USER, { title: 'Write tests' })).resolves.toEqual(todo());
       expect(enqueue).not.toHaveBeenCalled();
     });
 
     it('fails the todo when its text cannot be queued (the transaction rolls both back)', async () => {
-      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
+      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ phoneNumber: '+14155550100' }]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
       enqueue.mockRejectedValueOnce(new Error('queue down'));
       await expect(service.create(USER, { title: 'Write tests' })).rejects.toThrow('queue down');
     });

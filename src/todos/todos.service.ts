@@ -1,8 +1,10 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InvalidTokenException } from '../common/all-exceptions.filter.js';
 import { PageCursors } from '../common/page-cursor.js';
+import { Limits } from '../common/rate-limit/limits.service.js';
 import { Db } from '../database/db.js';
 import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode } from '../database/sql.js';
+import { SmsAllowance } from '../notifications/sms/sms-allowance.js';
 import { SmsChannel } from '../notifications/sms/sms.channel.js';
 import { todoCreatedText } from '../notifications/sms/sms-text.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
@@ -10,6 +12,7 @@ import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
 import { type InsertParams, type ListedTodo, NEWEST, PATCHABLE_FIELDS, TODOS } from './todos.sql.js';
+import { USERS } from '../users/users.sql.js';
 
 @Injectable()
 export class TodosService {
@@ -17,13 +20,18 @@ export class TodosService {
     private readonly db: Db,
     private readonly sms: SmsChannel,
     private readonly cursors: PageCursors,
+    private readonly smsAllowance: SmsAllowance,
+    private readonly limits: Limits,
   ) {}
 
   /**
    * API.md, Notifications: an opted-in user's text is queued in the transaction that inserts the
-   * todo, so there is never one without the other; a worker calls the provider later.
+   * todo, so there is never one without the other; a worker calls the provider later. Abuse
+   * limits: TODO_RATE_LIMIT creations per user per minute (429); past the daily SMS caps the todo
+   * is created without a text, and the profile's smsSuppressedUntil says until when.
    */
   async create(userId: string, dto: CreateTodoDto): Promise<TodoDto> {
+    await this.limits.consume('todos-per-user', userId);
     const params: InsertParams = [
       userId,
       dto.title,
@@ -34,9 +42,16 @@ export class TodosService {
     try {
       const [todo] = await this.db.run(TODOS.insertUnlessSms, params);
       if (todo) return todo;
+      // The text is taken from the daily caps before the transaction: the counters may need a
+      // pooled connection, which a transaction must never wait for while holding its own.
+      const texted = await this.db.one(USERS.textedNumber, [userId]);
+      const allowance = texted ? await this.smsAllowance.take(userId, texted.phoneNumber) : undefined;
       return await this.db.transaction(async (tx) => {
         const [{ smsTo, ...created }] = await this.db.run(TODOS.insertWithSms, params, tx);
-        if (smsTo) await this.sms.enqueue(tx, { to: smsTo, text: todoCreatedText(created.title) });
+        // The number changed in between: its allowance was not taken, so no text this time.
+        if (!smsTo || !allowance || smsTo !== texted?.phoneNumber) return created;
+        if (allowance.allowed) await this.sms.enqueue(tx, { to: smsTo, text: todoCreatedText(created.title) });
+        else await this.db.run(USERS.suppressSms, [userId, allowance.retryAfterSeconds], tx);
         return created;
       });
     } catch (error) {

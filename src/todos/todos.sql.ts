@@ -56,6 +56,13 @@ function update(fields: readonly PatchableField[]): Statement<TodoDto, UpdatePar
   return found;
 }
 
+/**
+ * Who gets a text for a new todo: opted in, with a proved number and a proved address (API.md,
+ * Abuse limits). The constraints already tie opting in to a proved number; this says it again where it matters.
+ */
+const texted = (users: string) =>
+  `${users}.sms_notifications AND ${users}.phone_verified_at IS NOT NULL AND ${users}.email_verified_at IS NOT NULL`;
+
 export type InsertParams = [userId: string, title: string, description: string | null, completed: boolean, dueAt: string | null];
 
 /** Every statement on the `todos` table. Ownership is part of each: another user's todo matches no row. */
@@ -67,7 +74,7 @@ export const TODOS = {
    */
   insertUnlessSms: statement<TodoDto, InsertParams>(
     'todos_insert_unless_sms',
-    `WITH texted AS (SELECT 1 FROM users WHERE id = $1::uuid AND sms_notifications)
+    `WITH texted AS (SELECT 1 FROM users WHERE id = $1::uuid AND ${texted('users')})
       INSERT INTO todos (user_id, title, description, completed, due_at)
       SELECT $1::uuid, $2::varchar, $3::varchar, $4::boolean, $5::timestamptz WHERE NOT EXISTS (SELECT 1 FROM texted)
       RETURNING ${TODO}`,
@@ -80,7 +87,7 @@ export const TODOS = {
         VALUES ($1, $2, $3, $4, $5::timestamptz) RETURNING user_id, ${TODO})
       SELECT todo.id, todo.title, todo.description, todo.completed, todo."dueAt", todo."createdAt", todo."updatedAt",
         users.phone_number AS "smsTo"
-      FROM todo LEFT JOIN users ON users.id = todo.user_id AND users.sms_notifications`,
+      FROM todo LEFT JOIN users ON users.id = todo.user_id AND ${texted('users')}`,
   ),
   find: statement<TodoDto, [id: string, userId: string]>('todos_find', `SELECT ${TODO} FROM todos WHERE id = $1 AND user_id = $2`),
   update,

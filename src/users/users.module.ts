@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import { SmsModule } from '../notifications/sms/sms.module.js';
+import { PhoneVerification } from './phone/phone-verification.service.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({
+  imports: [SmsModule],
   controllers: [UsersController],
-  providers: [UsersService],
+  providers: [UsersService, PhoneVerification],
 })
 export class UsersModule {}

@@ -2,13 +2,22 @@ import { isoUtc, statement } from '../database/sql.js';
 import type { SignupResponseDto, UserProfileDto } from './dto/user-profile.dto.js';
 
 // Rows come back in the response's shape, timestamps already ISO-8601 UTC.
-const PROFILE = `id, email, name, email_verified_at IS NOT NULL AS "emailVerified",
-  phone_number AS "phoneNumber", sms_notifications AS "smsNotifications",
+export const PROFILE = `id, email, name, email_verified_at IS NOT NULL AS "emailVerified",
+  phone_number AS "phoneNumber", phone_verified_at IS NOT NULL AS "phoneVerified", sms_notifications AS "smsNotifications",
+  CASE WHEN sms_suppressed_until > now() THEN ${isoUtc('sms_suppressed_until')} END AS "smsSuppressedUntil",
   EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = users.id AND t.enabled_at IS NOT NULL) AS "mfaEnabled",
   ${isoUtc('created_at')} AS "createdAt", ${isoUtc('updated_at')} AS "updatedAt"`;
 
-/** The new phone number: $5 when the request gives one ($4), else the stored one. */
+/** The new phone number: $5 when the request changes it ($4), else the stored one. */
 const NEW_PHONE = 'CASE WHEN $4::boolean THEN $5::varchar ELSE phone_number END';
+
+/** What PATCH /users/me and the phone routes decide on, read under the row's lock. */
+export interface PhoneStateRow {
+  email: string;
+  emailVerified: boolean;
+  phoneNumber: string | null;
+  phoneVerified: boolean;
+}
 
 export interface UserCredentialsRow {
   id: string;
@@ -22,10 +31,30 @@ export interface UserCredentialsRow {
  */
 export const USERS = {
   profile: statement<UserProfileDto, [id: string]>('user_profile', `SELECT ${PROFILE} FROM users WHERE id = $1`),
+  /** The number a new todo's text would go to, if the user gets texts (todos.sql.ts decides who does). */
+  textedNumber: statement<{ phoneNumber: string }, [id: string]>(
+    'user_texted_number',
+    `SELECT phone_number AS "phoneNumber" FROM users
+      WHERE id = $1 AND sms_notifications AND phone_verified_at IS NOT NULL AND email_verified_at IS NOT NULL`,
+  ),
+  /** The phone settings, unlocked: for a decision whose write re-checks them (PhoneVerification). */
+  phoneState: statement<PhoneStateRow, [id: string]>(
+    'user_phone_state',
+    `SELECT email, email_verified_at IS NOT NULL AS "emailVerified", phone_number AS "phoneNumber",
+            phone_verified_at IS NOT NULL AS "phoneVerified"
+       FROM users WHERE id = $1`,
+  ),
+  /** Locks the user's row for a decision about the phone settings (UsersService). */
+  phoneStateForUpdate: statement<PhoneStateRow, [id: string]>(
+    'user_phone_state_for_update',
+    `SELECT email, email_verified_at IS NOT NULL AS "emailVerified", phone_number AS "phoneNumber",
+            phone_verified_at IS NOT NULL AS "phoneVerified"
+       FROM users WHERE id = $1 FOR UPDATE`,
+  ),
   /**
-   * PATCH /users/me in one statement, so the rule holds whatever runs at once: removing the number
-   * turns text messages off, unless the same request asks to keep them on, which (like opting in
-   * without a number) the users_sms_needs_phone check refuses. `set*` says whether the field was given.
+   * PATCH /users/me: a changed number ($4) is unproved and turns text messages off; removing it
+   * turns them off unless the same request asks to keep them on, which (like opting in without a
+   * proved number) the users_sms_needs_* checks refuse. `set*` says whether the field was given.
    */
   updateProfile: statement<
     UserProfileDto,
@@ -35,7 +64,8 @@ export const USERS = {
     `UPDATE users SET
         name = CASE WHEN $2::boolean THEN $3::varchar ELSE name END,
         phone_number = ${NEW_PHONE},
-        sms_notifications = CASE WHEN ${NEW_PHONE} IS NULL AND $6::boolean IS NOT TRUE THEN false
+        phone_verified_at = CASE WHEN $4::boolean THEN NULL ELSE phone_verified_at END,
+        sms_notifications = CASE WHEN ($4::boolean OR ${NEW_PHONE} IS NULL) AND $6::boolean IS NOT TRUE THEN false
                                  ELSE COALESCE($6::boolean, sms_notifications) END,
         updated_at = now()
       WHERE id = $1 RETURNING ${PROFILE}`,
@@ -70,6 +100,24 @@ export const USERS = {
     `UPDATE users SET email_verified_at = coalesce(email_verified_at, now()),
             updated_at = CASE WHEN email_verified_at IS NULL THEN now() ELSE updated_at END
       WHERE id = $1 RETURNING ${PROFILE}`,
+  ),
+  /**
+   * A spent reset link proves the address. The first proof also drops the phone settings (API.md,
+   * Abuse limits: pre-registered accounts are not a foothold); the SET expressions see the old row.
+   */
+  proveEmailByReset: statement<{ email: string }, [id: string]>(
+    'user_prove_email_by_reset',
+    `UPDATE users SET email_verified_at = coalesce(email_verified_at, now()),
+            phone_number = CASE WHEN email_verified_at IS NULL THEN NULL ELSE phone_number END,
+            phone_verified_at = CASE WHEN email_verified_at IS NULL THEN NULL ELSE phone_verified_at END,
+            sms_notifications = sms_notifications AND email_verified_at IS NOT NULL,
+            updated_at = now()
+      WHERE id = $1 RETURNING email`,
+  ),
+  /** The daily SMS cap holds the user's texts back for $2 seconds from now (never shortening an earlier hold). */
+  suppressSms: statement<never, [id: string, seconds: number]>(
+    'user_suppress_sms',
+    `UPDATE users SET sms_suppressed_until = greatest(sms_suppressed_until, now() + make_interval(secs => $2)) WHERE id = $1`,
   ),
   /** Sessions and todos go with the user (ON DELETE CASCADE). */
   delete: statement<never, [id: string]>('user_delete', 'DELETE FROM users WHERE id = $1'),

@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { clientAddress } from '../../common/client-address.js';
 import type { Device } from '../sessions/sessions.service.js';
 
 const MAX_USER_AGENT = 512;
@@ -8,5 +9,5 @@ const MAX_USER_AGENT = 512;
 export const ClientDevice = createParamDecorator((_data: unknown, context: ExecutionContext): Device => {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
   const userAgent = request.headers['user-agent'];
-  return { userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null, ip: request.ip ?? null };
+  return { userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null, ip: clientAddress(request) };
 });

@@ -1,5 +1,7 @@
 import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { clientAddress } from '../../common/client-address.js';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
@@ -22,6 +24,11 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
     reflector: Reflector,
   ) {
     super(options, storage, reflector);
+  }
+
+  /** Per client address, as sessions record it: a forwarded value that is not an IP address counts as the connection's. */
+  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    return clientAddress(request as unknown as FastifyRequest) ?? 'unknown';
   }
 
   protected override async throwThrottlingException(): Promise<void> {

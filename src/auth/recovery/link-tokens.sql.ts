@@ -10,10 +10,14 @@ const BINDING = (purpose: string, user: string) =>
   `encode(sha256(convert_to(CASE ${purpose} WHEN 'verify-email' THEN ${user}.email ELSE ${user}.token_hash END, 'UTF8')), 'hex')`;
 
 /**
- * Issuing a link also deletes the user's spent and expired ones, so the table holds a few rows per
- * user at most. A deleted token is refused exactly like a spent one.
+ * Issuing a link also deletes the user's spent and expired ones, and every earlier link of the
+ * same purpose (API.md: one live link per purpose, so a flood of requests leaves one link alive,
+ * not dozens). The table holds a few rows per user at most. A deleted token is refused exactly
+ * like a spent one.
  */
-const PURGE = `purged AS (DELETE FROM link_tokens WHERE user_id IN (SELECT id FROM target) AND (used_at IS NOT NULL OR expires_at <= now()))`;
+const PURGE = (purpose: LinkPurpose) =>
+  `purged AS (DELETE FROM link_tokens WHERE user_id IN (SELECT id FROM target)
+                AND (used_at IS NOT NULL OR expires_at <= now() OR purpose = '${purpose}'))`;
 
 /**
  * Inserts a link of `purpose` (token hash $2, lifetime $3 seconds) for the user `where` selects,
@@ -21,7 +25,7 @@ const PURGE = `purged AS (DELETE FROM link_tokens WHERE user_id IN (SELECT id FR
  */
 const issue = (purpose: LinkPurpose, where: string) =>
   `WITH target AS (SELECT id, email, token_hash FROM users WHERE ${where}),
-        ${PURGE},
+        ${PURGE(purpose)},
         issued AS (INSERT INTO link_tokens (token_hash, user_id, purpose, bound_to, expires_at)
                    SELECT $2, id, '${purpose}', ${BINDING(`'${purpose}'`, 'target')}, now() + make_interval(secs => $3)
                      FROM target

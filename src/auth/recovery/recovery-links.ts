@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { LimitName } from '../../common/rate-limit/limits.js';
+import { Limits } from '../../common/rate-limit/limits.service.js';
 import type { Environment } from '../../config/environment.js';
 import { Db, type Tx } from '../../database/db.js';
 import { type ComposedMail, MailChannel } from '../../notifications/mail/mail.channel.js';
@@ -39,6 +41,7 @@ export class RecoveryLinks {
   constructor(
     private readonly db: Db,
     private readonly mail: MailChannel,
+    private readonly limits: Limits,
     config: ConfigService<Environment, true>,
   ) {
     this.appUrl = config.get('APP_URL', { infer: true });
@@ -51,6 +54,22 @@ export class RecoveryLinks {
     };
     mail.addComposer<VerificationJob>('verify-email', (job) => this.composeVerification(job.userId));
     mail.addComposer<ResetJob>('password-reset', (job) => this.composeReset(job.email));
+  }
+
+  /**
+   * Takes one mail of `purpose` to `email` from the address's allowance (API.md, Abuse limits):
+   * one per purpose per MAIL_COOLDOWN, MAIL_DAILY_LIMIT in 24 h, whoever asks and from wherever.
+   * The daily count is taken only when the cooldown lets the mail through.
+   */
+  async mayMail(email: string, purpose: LinkPurpose): Promise<{ allowed: true } | { allowed: false; limit: LimitName; retryAfterSeconds: number }> {
+    for (const [limit, key] of [
+      ['mail-per-address-and-purpose', `${purpose}:${email}`],
+      ['mail-per-address-daily', email],
+    ] as const) {
+      const outcome = await this.limits.take(limit, key);
+      if (!outcome.allowed) return { allowed: false, limit, retryAfterSeconds: outcome.retryAfterSeconds };
+    }
+    return { allowed: true };
   }
 
   /** Queues a verification mail for the user, inside `tx`. */

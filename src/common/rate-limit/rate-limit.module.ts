@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { AppConfig } from '../../config/environment.js';
 import { PG_POOL } from '../../database/pool.js';
+import { Limits } from './limits.service.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
 /** Redis for counters only: never queue or retry a command for long, the Postgres fallback is right there. */
@@ -18,7 +19,7 @@ export function connectRedis(url: string): Redis {
   });
 }
 
-/** The shared rate-limit storage (see RateLimitStorage), chosen by REDIS_URL. */
+/** The shared rate-limit storage (see RateLimitStorage), chosen by REDIS_URL, and the abuse limits counted in it. */
 @Global()
 @Module({
   providers: [
@@ -36,7 +37,8 @@ export function connectRedis(url: string): Redis {
         });
       },
     },
+    Limits,
   ],
-  exports: [RateLimitStorage],
+  exports: [RateLimitStorage, Limits],
 })
 export class RateLimitModule {}

@@ -59,6 +59,14 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     }
   }
 
+  /**
+   * A counter of `points` per `durationSeconds` for one of the LIMITS (limits.ts), in the same
+   * store and with the same fallback as the throttler's.
+   */
+  counter(name: string, points: number, durationSeconds: number): RateLimiterAbstract {
+    return this.limiter(`limit:${name}`, durationSeconds * 1000, points, 0);
+  }
+
   onApplicationShutdown(): void {
     clearInterval(this.cleanup);
     this.stores.redis?.disconnect();

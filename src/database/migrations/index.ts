@@ -4,6 +4,7 @@ import { CreateRateLimits1795300200000 } from './1795300200000-CreateRateLimits.
 import { SessionPreviousRefreshJti1795300500000 } from './1795300500000-SessionPreviousRefreshJti.js';
 import { CreateLinkTokens1795310000000 } from './1795310000000-CreateLinkTokens.js';
 import { AddUserSmsSettings1795320000000 } from './1795320000000-AddUserSmsSettings.js';
+import { PhoneVerification1796100000000 } from './1796100000000-PhoneVerification.js';
 import { RetentionIndexes1796200000000 } from './1796200000000-RetentionIndexes.js';
 import { AddTotpMfa1796300000000 } from './1796300000000-AddTotpMfa.js';
 import { CreateSecurityEvents1796400000000 } from './1796400000000-CreateSecurityEvents.js';
@@ -17,6 +18,7 @@ export const migrations = [
   SessionPreviousRefreshJti1795300500000,
   CreateLinkTokens1795310000000,
   AddUserSmsSettings1795320000000,
+  PhoneVerification1796100000000,
   RetentionIndexes1796200000000,
   AddTotpMfa1796300000000,
   CreateSecurityEvents1796400000000,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isE164, maskPhoneNumber } from './phone-number.js';
+import { checkPhoneNumber, isE164, maskPhoneNumber, smsCountries } from './phone-number.js';
 
 describe('E.164 phone numbers', () => {
   it.each(['+14155550100', '+447700900000', '+33612345678', '+12345678', '+123456789012345'])('accepts %s', (number) => {
@@ -25,5 +25,39 @@ describe('E.164 phone numbers', () => {
   it('masks the middle of a number for the log', () => {
     expect(maskPhoneNumber('+14155550100')).toBe('+1415*****00');
     expect(maskPhoneNumber('+14155550100')).not.toContain('555');
+  });
+});
+
+describe('numbers that may receive texts (libphonenumber, metadata max)', () => {
+  it.each([
+    ['a GB mobile', '+447400123456', 'GB'],
+    ['a US number (fixed line or mobile)', '+14155550100', 'US'],
+    ['a French mobile', '+33612345678', 'FR'],
+  ])('accepts %s, with its country', (_, number, country) => {
+    expect(checkPhoneNumber(number, undefined)).toEqual({ ok: true, e164: number, country });
+  });
+
+  it.each([
+    ['international shared-cost, no numbering plan', '+882340000001', 'not a valid phone number'],
+    ['premium-rate', '+448712345678', 'premium-rate'],
+    ['shared-cost', '+33810123456', 'shared-cost'],
+    ['toll-free', '+18005550100', 'toll-free'],
+    ['VoIP', '+445612345678', 'voip'],
+    ['personal-number', '+447012345678', 'personal-number'],
+    ['UAN', '+443001234567', 'uan'],
+    ['a GB mobile one digit too long', '+4474001234567', 'not a valid phone number'],
+  ])('refuses %s, saying why', (_, number, reason) => {
+    const check = checkPhoneNumber(number, undefined);
+    expect(check.ok).toBe(false);
+    expect(check.ok ? '' : check.reason).toContain(reason);
+  });
+
+  it('refuses a country outside SMS_COUNTRIES, naming the allowed ones', () => {
+    const countries = smsCountries(' gb , fr');
+    expect(countries).toEqual(new Set(['GB', 'FR']));
+    expect(checkPhoneNumber('+33612345678', countries)).toMatchObject({ ok: true });
+    const refused = checkPhoneNumber('+4915123456789', countries);
+    expect(refused).toEqual({ ok: false, reason: expect.stringContaining('GB, FR') });
+    expect(smsCountries(undefined)).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Environment } from '../../config/environment.js';
 import { LogProvider } from './log.provider.js';
+import { SmsAllowance } from './sms-allowance.js';
 import { SmsChannel } from './sms.channel.js';
 import { SMS_PROVIDER, type SmsProvider } from './sms-provider.js';
 import { VonageProvider } from './vonage.provider.js';
@@ -26,9 +27,9 @@ function smsProvider(config: ConfigService<Environment, true>): SmsProvider {
   return provider;
 }
 
-/** The SMS channel and its provider; feature modules import it to enqueue text messages. */
+/** The SMS channel, its provider and the daily caps; feature modules import it to enqueue text messages. */
 @Module({
-  providers: [{ provide: SMS_PROVIDER, inject: [ConfigService], useFactory: smsProvider }, SmsChannel],
-  exports: [SmsChannel],
+  providers: [{ provide: SMS_PROVIDER, inject: [ConfigService], useFactory: smsProvider }, SmsChannel, SmsAllowance],
+  exports: [SmsChannel, SmsAllowance],
 })
 export class SmsModule {}

@@ -17,8 +17,17 @@ export class UserProfileDto {
     example: '+14155550100',
   })
   phoneNumber: string | null;
-  @ApiProperty({ description: 'A text message for every new todo; true only while phoneNumber is set.', example: false })
+  @ApiProperty({ example: false, description: 'Whether the owner proved phoneNumber with a code texted to it (POST /users/me/phone/verify).' })
+  phoneVerified: boolean;
+  @ApiProperty({ description: 'A text message for every new todo; true only while a verified phoneNumber is set.', example: false })
   smsNotifications: boolean;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Until when the daily SMS cap (SMS_DAILY_LIMIT per user and per number) holds texts back; null while texts go out.',
+  })
+  smsSuppressedUntil: string | null;
 
   @ApiProperty({ description: 'Whether signing in takes a TOTP code (or a recovery code) after the password.', example: false })
   mfaEnabled: boolean;
@@ -28,4 +37,12 @@ export class UserProfileDto {
   updatedAt: string;
 }
 
-export class SignupResponseDto extends OmitType(UserProfileDto, ['updatedAt', 'emailVerified', 'phoneNumber', 'smsNotifications', 'mfaEnabled'] as const) {}
+export class SignupResponseDto extends OmitType(UserProfileDto, [
+  'updatedAt',
+  'emailVerified',
+  'phoneNumber',
+  'phoneVerified',
+  'smsNotifications',
+  'smsSuppressedUntil',
+  'mfaEnabled',
+] as const) {}

@@ -2,6 +2,8 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn,
 
 @Check('users_phone_number_e164', `phone_number ~ '^\\+[1-9][0-9]{7,14}$'`)
 @Check('users_sms_needs_phone', 'NOT sms_notifications OR phone_number IS NOT NULL')
+@Check('users_phone_verified_needs_phone', 'phone_verified_at IS NULL OR phone_number IS NOT NULL')
+@Check('users_sms_needs_verified_phone', 'NOT sms_notifications OR phone_verified_at IS NOT NULL')
 @Check('users_email_normalised', 'email = lower(btrim(email))')
 @Entity({ name: 'users' })
 export class User {
@@ -31,9 +33,17 @@ export class User {
   @Column({ name: 'phone_number', type: 'varchar', length: 16, nullable: true })
   phoneNumber: string | null;
 
-  /** A text message per new todo; true only while phoneNumber is set. */
+  /** Set when the owner entered the code texted to phoneNumber; a new number clears it. */
+  @Column({ name: 'phone_verified_at', type: 'timestamptz', nullable: true })
+  phoneVerifiedAt: Date | null;
+
+  /** A text message per new todo; true only while a verified phoneNumber is set. */
   @Column({ name: 'sms_notifications', type: 'boolean', default: false })
   smsNotifications: boolean;
+
+  /** Until when the daily SMS cap holds this user's texts back (the profile shows it while in the future). */
+  @Column({ name: 'sms_suppressed_until', type: 'timestamptz', nullable: true })
+  smsSuppressedUntil: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
