@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { FakeVonage } from './support/fake-vonage.js';
 import { buildServerOnce, freePort, Instance } from './support/instances.js';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+import { newMobileNumber } from './support/phone.js';
+import { describeWithRedis } from './support/redis-server.js';
 import { TestSmtpServer } from './support/smtp-server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -11,7 +13,7 @@ const SERVER = 2;
 const CLIENT = 3;
 const CONSUMER = 5;
 const PASSWORD = 'correct horse battery';
-const PHONE = '+14155550123';
+const PHONE = newMobileNumber();
 
 /** The span and all its ancestors in `spans`, nearest first. */
 function ancestry(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] {
@@ -30,7 +32,7 @@ function ancestry(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] {
  * start:prod runs it) exporting to an OTLP/HTTP receiver this test runs: the ESM loader hook and
  * the instrumentations of pg, ioredis, http and fetch are only real in a real process.
  */
-describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
+describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
   let receiver: OtlpReceiver;
   let vonage: FakeVonage;
   let smtp: TestSmtpServer;
@@ -56,7 +58,7 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
       NODE_OPTIONS: `--import=${resolve(ROOT, 'dist/tracing/instrument.js')}`,
       DATABASE_URL: process.env.DATABASE_URL!,
       KEYS_DIR: process.env.KEYS_DIR!,
-      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/5',
+      REDIS_URL: redis().url,
       AUTH_RATE_LIMIT: '100000',
       SMTP_URL: smtp.url,
       SMS_PROVIDER: 'vonage',
@@ -73,20 +75,30 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     });
     await server.ready();
 
-    // A full session of an SMS user: signup, login, a refresh, the profile with a phone number, a todo.
+    // A full session of an SMS user: signup, the address verified, login, a refresh, a number proved
+    // with its texted code, text messages on, a todo.
     expect((await call('POST', '/auth/signup', { email, password: PASSWORD })).status).toBe(201);
+    const verification = await smtp.waitForMail(email);
+    const token = /[?&]token=([A-Za-z0-9_-]+)/.exec(verification.mail.text ?? '')![1];
+    expect((await call('POST', '/auth/verify-email', { token })).status).toBe(200);
     const login = await call('POST', '/auth/login', { email, password: PASSWORD });
     expect(login.status).toBe(200);
     ({ refreshToken } = (await login.json()) as { accessToken: string; refreshToken: string });
     const refreshed = await call('POST', '/auth/refresh', { refreshToken });
     expect(refreshed.status).toBe(200);
     ({ accessToken, refreshToken } = (await refreshed.json()) as { accessToken: string; refreshToken: string });
-    expect((await call('PATCH', '/users/me', { phoneNumber: PHONE, smsNotifications: true }, accessToken)).status).toBe(200);
+    const texts = async (count: number) => {
+      const deadline = Date.now() + 20_000;
+      while (vonage.requestsTo(PHONE).length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(vonage.requestsTo(PHONE)).toHaveLength(count);
+      return vonage.requestsTo(PHONE).map((r) => (r.body as { text: string }).text);
+    };
+    expect((await call('PATCH', '/users/me', { phoneNumber: PHONE }, accessToken)).status).toBe(200);
+    const [codeText] = await texts(1);
+    expect((await call('POST', '/users/me/phone/verify', { code: /\d{6}/.exec(codeText)![0] }, accessToken)).status).toBe(200);
+    expect((await call('PATCH', '/users/me', { smsNotifications: true }, accessToken)).status).toBe(200);
     expect((await call('POST', '/todos', { title: 'Renew passport' }, accessToken)).status).toBe(201);
-    await smtp.waitForMail(email);
-    const deadline = Date.now() + 20_000;
-    while (vonage.requestsTo(PHONE).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(vonage.requestsTo(PHONE)).toHaveLength(1);
+    expect((await texts(2))[1]).toBe('New todo: Renew passport');
   }, 120_000);
 
   afterAll(async () => {

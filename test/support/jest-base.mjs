@@ -10,14 +10,18 @@ const jestRequiresEsm = typeof SourceTextModule?.prototype.hasAsyncGraph === 'fu
 export function jestConfig(options) {
   return {
     testEnvironment: 'node',
-    
     extensionsToTreatAsEsm: ['.ts'],
     transform: {
       '^.+\\.ts$': ['ts-jest', { useESM: true }],
       ...(jestRequiresEsm ? {} : { '^.+\\.js$': '<rootDir>/test/support/esm-to-cjs.cjs' }),
     },
     ...(jestRequiresEsm ? {} : { transformIgnorePatterns: [] }),
-    moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+    moduleNameMapper: {
+      '^(\\.{1,2}/.*)\\.js$': '$1',
+      // Its ES build imports its metadata JSON without an import attribute, which Jest warns about on
+      // every import; its CommonJS build is the same code and metadata.
+      '^libphonenumber-js/max$': '<rootDir>/node_modules/libphonenumber-js/max/index.cjs',
+    },
     // A CommonJS package that require()s @nestjs/common while the test's ESM graph is still linking
     // it is a require(esm) cycle (ERR_REQUIRE_CYCLE_MODULE, as in Node); loading Nest first avoids it.
     setupFiles: ['<rootDir>/test/support/preload-nest.mjs', '<rootDir>/test/support/quiet-logger.mjs'],
