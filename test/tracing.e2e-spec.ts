@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeVonage } from './support/fake-vonage.js';
