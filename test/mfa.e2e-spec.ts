@@ -7,6 +7,7 @@ import request from 'supertest';
 import type { TokenFormat } from '../src/auth/tokens/key-files.js';
 import { createTestApp } from './support/app.js';
 import { bearer, expectInvalidToken, me, newEmail, PASSWORD, refresh, refreshCookie, signUp, type TokenPair } from './support/auth.js';
+import { SecurityEvents } from '../src/events/security-events.js';
 import { TestSmtpServer } from './support/smtp-server.js';
 import { claimsOf, formatOf } from './support/tokens.js';
 import { Authenticator } from './support/totp.js';
@@ -131,6 +132,21 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
     const mail = await smtp.waitForMail(email, { subject: MFA_ON });
     expect(mail.mail.text).toContain(email);
     expect(mail.mail.text).not.toContain(setup.body.secret);
+
+    // The owner's security events, newest first: the reuse above, each sign-in (the one that took a
+    // code too) and the second factor turned on.
+    const events = await request(http).get('/users/me/security-events').set(bearer(first.accessToken)).expect(200);
+    expect(events.body.items.map((e: { type: string }) => e.type)).toEqual(['refresh_reuse', 'login', 'mfa_enabled', 'login', 'login']);
+  });
+
+  it('records a wrong code at the second step as mfa_failed for the owner', async () => {
+    const user = await enrol(http);
+    const mfaToken = await mfaTokenFor(http, user.email);
+    await loginMfa(http, { mfaToken, code: user.app.wrong() }).expect(400);
+    await nest.get(SecurityEvents).flush();
+    const pair = (await loginMfa(http, { mfaToken, recoveryCode: user.recoveryCodes[0] }).expect(200)).body as TokenPair;
+    const events = await request(http).get('/users/me/security-events').set(bearer(pair.accessToken)).expect(200);
+    expect(events.body.items.map((e: { type: string }) => e.type).slice(0, 2)).toEqual(['login', 'mfa_failed']);
   });
 
   it('refuses a replayed code, from the same login or a new one, and takes the next code', async () => {

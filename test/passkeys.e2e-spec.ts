@@ -75,6 +75,10 @@ describe('passkeys (WebAuthn) through the API', () => {
     await expect(login(options2.challengeId, authenticator.get(options2, { id: laptopCredential })).expect(401)).resolves.toMatchObject({ body: FAILED });
     const options3 = await loginOptions();
     await login(options3.challengeId, authenticator.get(options3, { id: [...authenticator.credentials.keys()][1] })).expect(200);
+
+    // Each change is in the owner's security events, with the passkey sign-in as a login.
+    const events = await request(http).get('/users/me/security-events').set(bearer(user.accessToken)).expect(200);
+    expect(events.body.items.map((e: { type: string }) => e.type)).toEqual(['login', 'passkey_removed', 'passkey_added', 'passkey_added', 'login']);
   });
 
   it('a passkey sign-in opens a normal session: cookie, sessions list, refresh with rotation and reuse detection', async () => {
@@ -87,7 +91,10 @@ describe('passkeys (WebAuthn) through the API', () => {
 
     await expect(me(app, res.body.accessToken).expect(200)).resolves.toMatchObject({ body: { id: user.userId } });
     const sessions = await request(http).get('/auth/sessions').set(bearer(res.body.accessToken)).expect(200);
-    expect(sessions.body).toContainEqual(expect.objectContaining({ userAgent: 'passkey-browser', current: true }));
+    // Signed in by a passkey (RFC 8176 `webauthn`): the session and its tokens say so.
+    expect(sessions.body).toContainEqual(expect.objectContaining({ userAgent: 'passkey-browser', current: true, amr: ['webauthn'] }));
+    const claims = JSON.parse(Buffer.from(res.body.accessToken.split('.')[1], 'base64url').toString()) as { amr: string[] };
+    expect(claims.amr).toEqual(['webauthn']);
 
     const rotated = await refresh(app, res.body.refreshToken).expect(200);
     await refresh(app, res.body.refreshToken).expect(401); // spent: reuse revokes the session

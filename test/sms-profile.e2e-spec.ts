@@ -112,6 +112,9 @@ describe('phone number, its verification and SMS opt-in on the profile', () => {
     await patch(user, { phoneNumber: number }).expect(200);
     await expect(me(user).then((r) => r.body)).resolves.toMatchObject({ phoneVerified: true, smsNotifications: true });
     expect(fake.requestsTo(number)).toHaveLength(1);
+    // Proving the number is in the owner's security events, once.
+    const events = await request(app.getHttpServer()).get('/users/me/security-events').auth(user.accessToken, { type: 'bearer' }).expect(200);
+    expect(events.body.items.filter((e: { type: string }) => e.type === 'phone_verified')).toHaveLength(1);
   });
 
   it('stores the code only as a hash', async () => {

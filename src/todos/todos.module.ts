@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { KeyStore } from '../auth/tokens/key-store.js';
 import { PageCursors } from '../common/page-cursor.js';
+import { EventsModule } from '../events/events.module.js';
 import { SmsModule } from '../notifications/sms/sms.module.js';
 import { TodosController } from './todos.controller.js';
 import { TodosService } from './todos.service.js';
 
 @Module({
-  imports: [SmsModule, AuthModule],
+  imports: [SmsModule, AuthModule, EventsModule],
   controllers: [TodosController],
   providers: [
     TodosService,

@@ -13,6 +13,7 @@ import { SmsAllowance, type SmsAllowanceOutcome } from '../notifications/sms/sms
 import { SmsChannel } from '../notifications/sms/sms.channel.js';
 import { USERS } from '../users/users.sql.js';
 import { TodosService } from './todos.service.js';
+import { SecurityEvents } from '../events/security-events.js';
 import { TODOS } from './todos.sql.js';
 
 // What each statement does to the table is the e2e suite's business (test/todos.e2e-spec.ts);
@@ -45,12 +46,14 @@ describe('TodosService', () => {
   let transactions: number;
   const cursors = new PageCursors(randomBytes(32));
   let consume: jest.Mock<(name: string, key: string) => Promise<void>>;
+  let refused: jest.Mock<(type: string, context: object) => void>;
   let take: jest.Mock<(userId: string, number: string) => Promise<SmsAllowanceOutcome>>;
   const TX = { afterCommit: () => undefined };
 
   beforeEach(async () => {
     run = jest.fn();
     consume = jest.fn(async () => undefined);
+    refused = jest.fn(() => undefined);
     take = jest.fn(async () => ({ allowed: true as const }));
     enqueue = jest.fn(async () => 'job-id');
     transactions = 0;
@@ -70,6 +73,7 @@ describe('TodosService', () => {
         { provide: PageCursors, useValue: cursors },
         { provide: SmsAllowance, useValue: { take } },
         { provide: Limits, useValue: { consume } },
+        { provide: SecurityEvents, useValue: { refused } },
       ],
     }).compile();
     service = moduleRef.get(TodosService);
@@ -106,6 +110,7 @@ describe('TodosService', () => {
       expect(take).toHaveBeenCalledWith(USER, '+14155550100');
       expect(enqueue).not.toHaveBeenCalled();
       expect(run).toHaveBeenLastCalledWith(USERS.suppressSms, [USER, 3600], TX);
+      expect(refused).toHaveBeenCalledWith('sms_suppressed', { userId: USER, ip: null, userAgent: null });
     });
 
     it('queues nothing when the user opted out between the two statements', async () => {

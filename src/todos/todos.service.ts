@@ -12,6 +12,7 @@ import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
 import { type InsertParams, type ListedTodo, NEWEST, PATCHABLE_FIELDS, TODOS } from './todos.sql.js';
+import { SecurityEvents } from '../events/security-events.js';
 import { USERS } from '../users/users.sql.js';
 
 @Injectable()
@@ -22,6 +23,7 @@ export class TodosService {
     private readonly cursors: PageCursors,
     private readonly smsAllowance: SmsAllowance,
     private readonly limits: Limits,
+    private readonly events: SecurityEvents,
   ) {}
 
   /**
@@ -51,7 +53,11 @@ export class TodosService {
         // The number changed in between: its allowance was not taken, so no text this time.
         if (!smsTo || !allowance || smsTo !== texted?.phoneNumber) return created;
         if (allowance.allowed) await this.sms.enqueue(tx, { to: smsTo, text: todoCreatedText(created.title) });
-        else await this.db.run(USERS.suppressSms, [userId, allowance.retryAfterSeconds], tx);
+        else {
+          await this.db.run(USERS.suppressSms, [userId, allowance.retryAfterSeconds], tx);
+          // The owner sees that the cap held a text back (bounded per account, never blocking the answer).
+          this.events.refused('sms_suppressed', { userId, ip: null, userAgent: null });
+        }
         return created;
       });
     } catch (error) {

@@ -16,6 +16,8 @@ import { BEARER } from '../common/swagger.js';
 import { UserProfileDto } from './dto/user-profile.dto.js';
 import { UpdateProfileDto, VerifyPhoneDto } from './dto/users.dto.js';
 import { PhoneVerification } from './phone/phone-verification.service.js';
+import { ClientDevice } from '../auth/decorators/client-device.decorator.js';
+import type { Device } from '../auth/sessions/sessions.service.js';
 import { UsersService } from './users.service.js';
 
 const CODE_SENT = 'A new code is on its way to your phone number';
@@ -79,7 +81,7 @@ export class UsersController {
   })
   @ApiOkResponse({ type: UserProfileDto, description: 'The profile, with `phoneVerified: true`.' })
   @ApiBadRequestResponse({ description: 'Not 6 digits; or a wrong, expired, used or used-up code (one message for all).' })
-  verifyPhone(@CurrentUser() user: AuthUser, @Body() dto: VerifyPhoneDto): Promise<UserProfileDto> {
-    return this.phone.verify(user.userId, dto.code);
+  verifyPhone(@CurrentUser() user: AuthUser, @Body() dto: VerifyPhoneDto, @ClientDevice() device: Device): Promise<UserProfileDto> {
+    return this.phone.verify(dto.code, { ...user, ...device });
   }
 }

@@ -65,8 +65,8 @@ export class MfaController {
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
   @ApiConflictResponse({ description: 'Two-factor authentication is already enabled.' })
   @ApiTooManyRequestsResponse({ description: TOO_MANY_CODES })
-  enable(@CurrentUser() user: AuthUser, @Body() dto: TotpEnableDto): Promise<RecoveryCodesDto> {
-    return this.mfa.enable(user.userId, dto.code);
+  enable(@CurrentUser() user: AuthUser, @Body() dto: TotpEnableDto, @ClientDevice() device: Device): Promise<RecoveryCodesDto> {
+    return this.mfa.enable(dto.code, { ...user, ...device });
   }
 
   @ApiBearerAuth(BEARER)
@@ -82,8 +82,8 @@ export class MfaController {
   @ApiForbiddenResponse({ description: 'Wrong password or code.' })
   @ApiConflictResponse({ description: 'Two-factor authentication is not enabled.' })
   @ApiTooManyRequestsResponse({ description: TOO_MANY_CODES })
-  async disable(@CurrentUser() user: AuthUser, @Body() dto: MfaConfirmDto): Promise<void> {
-    await this.mfa.disable(user.userId, user.sessionId, dto.password, dto.code);
+  async disable(@CurrentUser() user: AuthUser, @Body() dto: MfaConfirmDto, @ClientDevice() device: Device): Promise<void> {
+    await this.mfa.disable(dto.password, dto.code, { ...user, ...device });
   }
 
   @ApiBearerAuth(BEARER)

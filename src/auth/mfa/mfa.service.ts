@@ -10,6 +10,9 @@ import { PasswordService } from '../password.service.js';
 import { type Device, SessionsService } from '../sessions/sessions.service.js';
 import { type Amr, type TokenPair, TokenService } from '../tokens/token.service.js';
 import type { LoginMfaDto, MfaChallengeDto, RecoveryCodesDto, TotpSetupDto } from './dto/mfa.dto.js';
+import type { EventContext } from '../../events/security-event.js';
+import { SecurityEvents } from '../../events/security-events.js';
+import { SignIns } from '../../events/sign-ins.js';
 import { MFA_LIMITS, TooManyCodesException } from './mfa-limits.js';
 import { MFA, type TotpRow } from './mfa.sql.js';
 import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode } from './recovery-codes.js';
@@ -52,6 +55,8 @@ export class MfaService {
     private readonly tokens: TokenService,
     private readonly box: SecretBox,
     private readonly mail: MailChannel,
+    private readonly events: SecurityEvents,
+    private readonly signIns: SignIns,
     config: ConfigService<Environment, true>,
   ) {
     this.issuer = config.get('JWT_ISSUER', { infer: true });
@@ -80,7 +85,8 @@ export class MfaService {
   }
 
   /** Turns TOTP on with the first correct code; answers the recovery codes and mails the user. */
-  async enable(userId: string, code: string): Promise<RecoveryCodesDto> {
+  async enable(code: string, context: EventContext): Promise<RecoveryCodesDto> {
+    const { userId } = context;
     const totp = await this.takeAttempt(userId, 'pending');
     const step = matchingStep(this.open(userId, totp), code);
     if (step === null) throw new BadRequestException(WRONG_CODE);
@@ -88,6 +94,7 @@ export class MfaService {
       // A setup or another enable since the read above: this code proves nothing any more.
       if (!(await this.db.one(MFA.enable, [userId, step, totp.secret], tx))) throw new BadRequestException(WRONG_CODE);
       await this.notify(tx, 'mfa-enabled', userId);
+      await this.events.record(tx, 'mfa_enabled', context);
       return this.replaceRecoveryCodes(tx, userId);
     });
     await this.succeeded(userId, totp);
@@ -95,7 +102,8 @@ export class MfaService {
   }
 
   /** Password and a code (or recovery code): TOTP off, recovery codes gone, every other session ended. */
-  async disable(userId: string, sessionId: string, password: string, code: string): Promise<void> {
+  async disable(password: string, code: string, context: EventContext & { sessionId: string }): Promise<void> {
+    const { userId, sessionId } = context;
     const totp = await this.takeAttempt(userId, 'enabled');
     await this.checkPassword(userId, password);
     await this.db.transaction(async (tx) => {
@@ -104,6 +112,7 @@ export class MfaService {
       await this.db.run(MFA.deleteRecoveryCodes, [userId], tx);
       await this.sessions.revokeAllBut(userId, sessionId, tx);
       await this.notify(tx, 'mfa-disabled', userId);
+      await this.events.record(tx, 'mfa_disabled', context);
     });
     await this.refundAttempt(userId);
   }
@@ -147,12 +156,21 @@ export class MfaService {
     // TOTP turned off since the password step: this login has nothing to finish.
     const totp = await this.takeAttempt(userId, 'enabled', () => new UnauthorizedException(DEAD_MFA_TOKEN));
     const factor: Factor = dto.recoveryCode !== undefined ? { recoveryCode: dto.recoveryCode } : { code: dto.code! };
-    const { session, userTokenHash } = await this.db.transaction(async (tx) => {
-      const spent = await this.db.one(MFA.spendChallenge, [tokenHash], tx);
-      if (!spent) throw new UnauthorizedException(DEAD_MFA_TOKEN);
-      await this.spendFactor(tx, userId, totp, factor, BadRequestException);
-      return { session: await this.sessions.open(userId, device, AMR_PASSWORD_AND_OTP, tx), userTokenHash: spent.tokenHash };
-    });
+    const { session, userTokenHash } = await this.db
+      .transaction(async (tx) => {
+        const spent = await this.db.one(MFA.spendChallenge, [tokenHash], tx);
+        if (!spent) throw new UnauthorizedException(DEAD_MFA_TOKEN);
+        await this.spendFactor(tx, userId, totp, factor, BadRequestException);
+        const opened = await this.sessions.open(userId, device, AMR_PASSWORD_AND_OTP, tx);
+        // The login's event and any new-sign-in mail commit with its session, as a password login's do.
+        await this.signIns.record(tx, { userId, sessionId: opened.id, ...device });
+        return { session: opened, userTokenHash: spent.tokenHash };
+      })
+      .catch((error: unknown) => {
+        // A wrong code is the owner's to see, written without the response waiting on it.
+        if (error instanceof BadRequestException) this.events.refused('mfa_failed', { userId, ...device });
+        throw error;
+      });
     await this.succeeded(userId, totp);
     return this.tokens.issuePair(userId, session.id, session.refreshJti, userTokenHash, session.amr);
   }

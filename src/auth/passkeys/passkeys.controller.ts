@@ -56,8 +56,8 @@ export class PasskeysController {
   @ApiCreatedResponse({ type: PasskeyDto })
   @ApiBadRequestResponse({ description: 'No live challenge of yours, a response that does not verify, a duplicate, or 20 passkeys already.' })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
-  register(@CurrentUser() user: AuthUser, @Body() dto: RegisterPasskeyDto): Promise<PasskeyDto> {
-    return this.passkeys.register(user.userId, dto.response as unknown as RegistrationResponseJSON, dto.name);
+  register(@CurrentUser() user: AuthUser, @Body() dto: RegisterPasskeyDto, @ClientDevice() device: Device): Promise<PasskeyDto> {
+    return this.passkeys.register(dto.response as unknown as RegistrationResponseJSON, dto.name, { ...user, ...device });
   }
 
   @ApiBearerAuth(BEARER)
@@ -77,8 +77,8 @@ export class PasskeysController {
   @ApiBadRequestResponse({ description: 'The id is not a UUID.' })
   @ApiNotFoundResponse({ description: 'No passkey of yours has this id.' })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
-  async delete(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.passkeys.delete(user.userId, id);
+  async delete(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string, @ClientDevice() device: Device): Promise<void> {
+    await this.passkeys.delete(id, { ...user, ...device });
   }
 
   @Public()

@@ -17,6 +17,9 @@ import { USERS } from '../../users/users.sql.js';
 import type { Device } from '../sessions/sessions.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { type TokenPair, TokenService } from '../tokens/token.service.js';
+import type { EventContext } from '../../events/security-event.js';
+import { SecurityEvents } from '../../events/security-events.js';
+import { SignIns } from '../../events/sign-ins.js';
 import { type PasskeyRow, PASSKEYS } from './passkeys.sql.js';
 
 /** W3C WebAuthn §13.4.3: a challenge is used once, and lives no longer than the ceremony may take. */
@@ -56,6 +59,8 @@ export class PasskeysService {
     private readonly db: Db,
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
+    private readonly events: SecurityEvents,
+    private readonly signIns: SignIns,
     config: ConfigService<Environment, true>,
   ) {
     this.rpID = config.get('WEBAUTHN_RP_ID', { infer: true });
@@ -86,7 +91,8 @@ export class PasskeysService {
    * The challenge is spent before the response is checked: a response answers one options call,
    * once, and only the user that call was made for.
    */
-  async register(userId: string, response: RegistrationResponseJSON, name = 'Passkey'): Promise<PasskeyRow> {
+  async register(response: RegistrationResponseJSON, name: string | undefined, context: EventContext): Promise<PasskeyRow> {
+    const { userId } = context;
     const challenge = signedChallenge(response);
     const spent = challenge ? await this.db.one(PASSKEYS.spendRegistration, [challenge, userId]) : undefined;
     if (!spent?.live) throw new BadRequestException('No live registration challenge of yours matches this response; ask for new options');
@@ -105,17 +111,16 @@ export class PasskeysService {
     if (!verification.verified) throw new BadRequestException('The passkey could not be verified');
     const { credential } = verification.registrationInfo;
     try {
-      const [row] = await this.db.run(PASSKEYS.insert, [
-        userId,
-        credential.id,
-        Buffer.from(credential.publicKey),
-        credential.counter,
-        credential.transports ?? [],
-        name,
-        MAX_PASSKEYS_PER_USER,
-      ]);
-      if (!row) throw new BadRequestException(`At most ${MAX_PASSKEYS_PER_USER} passkeys per account; delete one first`);
-      return row;
+      return await this.db.transaction(async (tx) => {
+        const [row] = await this.db.run(
+          PASSKEYS.insert,
+          [userId, credential.id, Buffer.from(credential.publicKey), credential.counter, credential.transports ?? [], name ?? 'Passkey', MAX_PASSKEYS_PER_USER],
+          tx,
+        );
+        if (!row) throw new BadRequestException(`At most ${MAX_PASSKEYS_PER_USER} passkeys per account; delete one first`);
+        await this.events.record(tx, 'passkey_added', context);
+        return row;
+      });
     } catch (error) {
       if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new BadRequestException('This passkey is already registered');
       throw error;
@@ -126,8 +131,11 @@ export class PasskeysService {
     return this.db.run(PASSKEYS.list, [userId]);
   }
 
-  async delete(userId: string, id: string): Promise<void> {
-    if (!(await this.db.one(PASSKEYS.delete, [id, userId]))) throw new NotFoundException('Passkey not found');
+  async delete(id: string, context: EventContext): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if (!(await this.db.one(PASSKEYS.delete, [id, context.userId], tx))) throw new NotFoundException('Passkey not found');
+      await this.events.record(tx, 'passkey_removed', context);
+    });
   }
 
   /**
@@ -188,7 +196,12 @@ export class PasskeysService {
    * (RFC 8176): a passkey with user verification is itself two factors, so MFA asks for nothing more.
    */
   private async openSession(userId: string, tokenHash: string, device: Device): Promise<TokenPair> {
-    const session = await this.sessions.open(userId, device, ['webauthn']);
+    const session = await this.db.transaction(async (tx) => {
+      const opened = await this.sessions.open(userId, device, ['webauthn'], tx);
+      // The login's event and any new-sign-in mail commit with its session, as a password login's do.
+      await this.signIns.record(tx, { userId, sessionId: opened.id, ...device });
+      return opened;
+    });
     return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash, session.amr);
   }
 }

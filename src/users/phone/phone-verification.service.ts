@@ -7,6 +7,8 @@ import { SmsAllowance } from '../../notifications/sms/sms-allowance.js';
 import { SmsChannel } from '../../notifications/sms/sms.channel.js';
 import type { UserProfileDto } from '../dto/user-profile.dto.js';
 import { USERS } from '../users.sql.js';
+import type { EventContext } from '../../events/security-event.js';
+import { SecurityEvents } from '../../events/security-events.js';
 import { PHONE_CODES } from './phone-codes.sql.js';
 
 /** API.md, Phone verification: a code lives 10 minutes and allows 5 tries. */
@@ -27,6 +29,7 @@ export class PhoneVerification {
     private readonly sms: SmsChannel,
     private readonly allowance: SmsAllowance,
     private readonly limits: Limits,
+    private readonly events: SecurityEvents,
   ) {}
 
   /**
@@ -60,17 +63,21 @@ export class PhoneVerification {
   }
 
   /** POST /users/me/phone/verify: the code proves the number it was texted to. */
-  async verify(userId: string, code: string): Promise<UserProfileDto> {
+  async verify(code: string, context: EventContext): Promise<UserProfileDto> {
+    const { userId } = context;
     // Spending the try commits on its own: a wrong guess must cost a try even though it answers 400.
     const attempt = await this.db.one(PHONE_CODES.spendTry, [userId]);
     const presented = codeHash(userId, attempt?.phoneNumber ?? '', code);
     if (!attempt || !timingSafeEqual(Buffer.from(presented), Buffer.from(attempt.codeHash))) {
       throw new BadRequestException(WRONG_CODE);
     }
-    const profile = await this.db.one(PHONE_CODES.prove, [userId, attempt.phoneNumber, attempt.codeHash]);
-    // Spent by a concurrent request, or the number changed meanwhile.
-    if (!profile) throw new BadRequestException(WRONG_CODE);
-    return profile;
+    return this.db.transaction(async (tx) => {
+      const profile = await this.db.one(PHONE_CODES.prove, [userId, attempt.phoneNumber, attempt.codeHash], tx);
+      // Spent by a concurrent request, or the number changed meanwhile.
+      if (!profile) throw new BadRequestException(WRONG_CODE);
+      await this.events.record(tx, 'phone_verified', context);
+      return profile;
+    });
   }
 
   private async textCode(tx: Tx, userId: string, number: string): Promise<void> {
