@@ -96,7 +96,13 @@ async function main() {
     const baseUrl = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
       if (child.exitCode !== null) throw new Error(`server exited; see ${logFile}`);
-      if (await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${baseUrl}/health`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       if (i > 240) throw new Error(`server did not start; see ${logFile}`);
       await sleep(250);
     }
@@ -112,7 +118,10 @@ async function main() {
     };
     const started = new Date();
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [label, token] of [['not opted in', plain], ['opted in', optedIn]] as const) {
+      for (const [label, token] of [
+        ['not opted in', plain],
+        ['opted in', optedIn],
+      ] as const) {
         const r = await load(baseUrl, token, DURATION);
         results[label].rps.push(r.requests.average);
         results[label].p50.push(r.latency.p50);
@@ -126,7 +135,10 @@ async function main() {
     await client.connect();
     try {
       const pending = async () =>
-        Number((await client.query<{ count: string }>(`SELECT count(*) FROM pgboss.job WHERE name = 'sms' AND state <> 'completed'`)).rows[0].count);
+        Number(
+          (await client.query<{ count: string }>(`SELECT count(*) FROM pgboss.job WHERE name = 'sms' AND state <> 'completed'`)).rows[0]
+            .count,
+        );
       for (let i = 0; (await pending()) > 0 && i < 600; i++) await sleep(100);
       const { rows } = await client.query<{ id: string; created: string }>(
         `SELECT id, extract(epoch FROM created_on) * 1000 AS created FROM pgboss.job WHERE name = 'sms' AND created_on >= $1`,
@@ -147,7 +159,9 @@ async function main() {
       console.log(`\nPOST /todos, ${CONNECTIONS} connections, ${ROUNDS} × ${DURATION} s per case (indicative: shared machine)\n`);
       console.log('| user | req/s per round | p50 ms | p99 ms | errors |\n|---|---|---|---|---|');
       for (const [label, r] of Object.entries(results)) {
-        console.log(`| ${label} | ${r.rps.map((x) => x.toFixed(0)).join(', ')} | ${r.p50.join(', ')} | ${r.p99.join(', ')} | ${r.errors} |`);
+        console.log(
+          `| ${label} | ${r.rps.map((x) => x.toFixed(0)).join(', ')} | ${r.p50.join(', ')} | ${r.p99.join(', ')} | ${r.errors} |`,
+        );
       }
       if (PROVIDER === 'log') {
         console.log(`\n${rows.length} messages queued and handed to the log provider (LOG_LEVEL=warn: not written)`);

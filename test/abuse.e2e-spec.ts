@@ -91,7 +91,8 @@ describe('abuse resistance (issue 21)', () => {
     request(http).post('/auth/login').set('x-forwarded-for', from).send({ email, password });
   const patchMe = (user: SignedInUser, body: object) => request(http).patch('/users/me').set(bearer(user.accessToken)).send(body);
   const createTodo = (user: SignedInUser, title: string) => request(http).post('/todos').set(bearer(user.accessToken)).send({ title });
-  const forgot = (email: string, from = '198.51.100.1') => request(http).post('/auth/password/forgot').set('x-forwarded-for', from).send({ email });
+  const forgot = (email: string, from = '198.51.100.1') =>
+    request(http).post('/auth/password/forgot').set('x-forwarded-for', from).send({ email });
 
   /**
    * Texts that reached the provider for `number`, once the sms queue holds nothing still to send
@@ -109,7 +110,10 @@ describe('abuse resistance (issue 21)', () => {
   async function verifiedUser(): Promise<SignedInUser> {
     const user = await signUpAndLogIn(app);
     const mail = await smtp.waitForMail(user.email, { subject: VERIFY_SUBJECT });
-    await request(http).post('/auth/verify-email').send({ token: linkToken(mail) }).expect(200);
+    await request(http)
+      .post('/auth/verify-email')
+      .send({ token: linkToken(mail) })
+      .expect(200);
     return user;
   }
 
@@ -117,7 +121,11 @@ describe('abuse resistance (issue 21)', () => {
   async function proveNumber(user: SignedInUser, number: string): Promise<void> {
     await patchMe(user, { phoneNumber: number }).expect(200);
     const text = await until(() => (fake.requestsTo(number)[0]?.body as { text?: string } | undefined)?.text, 'the code text');
-    await request(http).post('/users/me/phone/verify').set(bearer(user.accessToken)).send({ code: /\d{6}/.exec(text)![0] }).expect(200);
+    await request(http)
+      .post('/users/me/phone/verify')
+      .set(bearer(user.accessToken))
+      .send({ code: /\d{6}/.exec(text)![0] })
+      .expect(200);
   }
 
   async function metric(limit: string): Promise<number> {
@@ -142,7 +150,10 @@ describe('abuse resistance (issue 21)', () => {
       await proveNumber(owner, number);
       await patchMe(owner, { smsNotifications: true }).expect(200);
       await createTodo(owner, 'Renew passport').expect(201);
-      await until(() => fake.requestsTo(number).find((r) => (r.body as { text: string }).text === 'New todo: Renew passport'), 'the todo text');
+      await until(
+        () => fake.requestsTo(number).find((r) => (r.body as { text: string }).text === 'New todo: Renew passport'),
+        'the todo text',
+      );
     });
 
     it('texts one user and one number at most SMS_DAILY_LIMIT (20) times a day; past it todos are still 201 and the profile says until when', async () => {
@@ -151,7 +162,12 @@ describe('abuse resistance (issue 21)', () => {
       await proveNumber(owner, number); // text 1: the code
       await patchMe(owner, { smsNotifications: true }).expect(200);
       for (let i = 0; i < 19; i++) await createTodo(owner, `todo ${i}`).expect(201); // texts 2..20
-      await expect(request(http).get('/users/me').set(bearer(owner.accessToken)).then((r) => r.body.smsSuppressedUntil)).resolves.toBeNull();
+      await expect(
+        request(http)
+          .get('/users/me')
+          .set(bearer(owner.accessToken))
+          .then((r) => r.body.smsSuppressedUntil),
+      ).resolves.toBeNull();
       const before = await metric('sms-per-user-daily');
       for (let i = 0; i < 5; i++) await createTodo(owner, `past the cap ${i}`).expect(201);
       await expect(textsQueuedTo(number)).resolves.toBe(20);
@@ -180,7 +196,8 @@ describe('abuse resistance (issue 21)', () => {
   describe('password guessing with a stolen access token', () => {
     const changePassword = (user: SignedInUser, currentPassword: string) =>
       request(http).post('/users/me/password').set(bearer(user.accessToken)).send({ currentPassword, newPassword: 'a whole new password' });
-    const deleteAccount = (user: SignedInUser, password: string) => request(http).delete('/users/me').set(bearer(user.accessToken)).send({ password });
+    const deleteAccount = (user: SignedInUser, password: string) =>
+      request(http).delete('/users/me').set(bearer(user.accessToken)).send({ password });
 
     it('answers 429 after 5 wrong passwords per user, on POST /users/me/password and DELETE /users/me alike, even for the right one', async () => {
       const victim = await signUpAndLogIn(app);
@@ -221,7 +238,10 @@ describe('abuse resistance (issue 21)', () => {
         [user.userId],
       );
       expect(rows).toHaveLength(1);
-      await request(http).post('/auth/password/reset').send({ token: linkToken(mail), newPassword: 'my new password' }).expect(204);
+      await request(http)
+        .post('/auth/password/reset')
+        .send({ token: linkToken(mail), newPassword: 'my new password' })
+        .expect(204);
       await login(user.email, 'my new password').expect(200);
     });
 
@@ -229,14 +249,20 @@ describe('abuse resistance (issue 21)', () => {
       const user = await signUpAndLogIn(app);
       for (let client = 1; client <= 3; client++) {
         for (let i = 0; i < 3; i++) {
-          const res = await request(http).post('/auth/verify-email/request').set('x-forwarded-for', `203.0.114.${client}`).set(bearer(user.accessToken));
+          const res = await request(http)
+            .post('/auth/verify-email/request')
+            .set('x-forwarded-for', `203.0.114.${client}`)
+            .set(bearer(user.accessToken));
           expectRefusal(res, 'mail-per-address-and-purpose');
         }
       }
       const mail = await smtp.waitForMail(user.email, { subject: VERIFY_SUBJECT });
       await sleep(2_000);
       expect(smtp.mailsTo(user.email)).toHaveLength(1);
-      await request(http).post('/auth/verify-email').send({ token: linkToken(mail) }).expect(200);
+      await request(http)
+        .post('/auth/verify-email')
+        .send({ token: linkToken(mail) })
+        .expect(200);
     });
 
     describe('with a one-second cooldown and MAIL_DAILY_LIMIT=3', () => {
@@ -256,11 +282,15 @@ describe('abuse resistance (issue 21)', () => {
         const newer = linkToken(await smtp.waitForMail(user.email, { subject: RESET_SUBJECT, count: 2 }));
         await sleep(1_200);
         await ask().expect(202); // held back: nothing to learn from the answer
-        expectRefusal(await request(mailApp.getHttpServer()).post('/auth/verify-email/request').set(bearer(user.accessToken)), 'mail-per-address-daily');
+        expectRefusal(
+          await request(mailApp.getHttpServer()).post('/auth/verify-email/request').set(bearer(user.accessToken)),
+          'mail-per-address-daily',
+        );
         await sleep(2_000);
         expect(smtp.mailsTo(user.email)).toHaveLength(3);
 
-        const reset = (token: string) => request(mailApp.getHttpServer()).post('/auth/password/reset').send({ token, newPassword: 'fresh password' });
+        const reset = (token: string) =>
+          request(mailApp.getHttpServer()).post('/auth/password/reset').send({ token, newPassword: 'fresh password' });
         await reset(older).expect(400);
         await reset(newer).expect(204);
       });
@@ -281,7 +311,10 @@ describe('abuse resistance (issue 21)', () => {
       // The owner resets by mail and is let in at once.
       await forgot(victim.email).expect(202);
       const mail = await smtp.waitForMail(victim.email, { subject: RESET_SUBJECT });
-      await request(http).post('/auth/password/reset').send({ token: linkToken(mail), newPassword: 'owner is back' }).expect(204);
+      await request(http)
+        .post('/auth/password/reset')
+        .send({ token: linkToken(mail), newPassword: 'owner is back' })
+        .expect(204);
       await login(victim.email, 'owner is back', '192.0.2.100').expect(200);
     });
 
@@ -306,7 +339,10 @@ describe('abuse resistance (issue 21)', () => {
 
       await forgot(email).expect(202);
       const mail = await smtp.waitForMail(email, { subject: RESET_SUBJECT });
-      await request(http).post('/auth/password/reset').send({ token: linkToken(mail), newPassword: 'victim password' }).expect(204);
+      await request(http)
+        .post('/auth/password/reset')
+        .send({ token: linkToken(mail), newPassword: 'victim password' })
+        .expect(204);
       const victim = await logIn(app, email, 'victim password');
       const profile = (await request(http).get('/users/me').set(bearer(victim.accessToken)).expect(200)).body;
       expect(profile).toMatchObject({ emailVerified: true, phoneNumber: null, phoneVerified: false, smsNotifications: false });
@@ -323,7 +359,10 @@ describe('abuse resistance (issue 21)', () => {
       await patchMe(owner, { smsNotifications: true }).expect(200);
       await forgot(owner.email).expect(202);
       const mail = await smtp.waitForMail(owner.email, { subject: RESET_SUBJECT });
-      await request(http).post('/auth/password/reset').send({ token: linkToken(mail), newPassword: 'still the owner' }).expect(204);
+      await request(http)
+        .post('/auth/password/reset')
+        .send({ token: linkToken(mail), newPassword: 'still the owner' })
+        .expect(204);
       const again = await logIn(app, owner.email, 'still the owner');
       const profile = (await request(http).get('/users/me').set(bearer(again.accessToken)).expect(200)).body;
       expect(profile).toMatchObject({ phoneNumber: number, phoneVerified: true, smsNotifications: true });
@@ -434,7 +473,9 @@ describe('stalling everyone’s login (bcrypt at 12 rounds)', () => {
   it('answers 503 with Retry-After: 1 at once when the bcrypt queue is full, and logs in again afterwards', async () => {
     const user = await signUp(app);
     const burst = await Promise.all(
-      Array.from({ length: 16 }, () => request(app.getHttpServer()).post('/auth/login').send({ email: newEmail(), password: 'a wrong password' })),
+      Array.from({ length: 16 }, () =>
+        request(app.getHttpServer()).post('/auth/login').send({ email: newEmail(), password: 'a wrong password' }),
+      ),
     );
     const busy = burst.filter((r) => r.status === 503);
     expect(burst.every((r) => r.status === 401 || r.status === 503)).toBe(true);

@@ -10,7 +10,8 @@ const APP_URL = 'https://app.example.com/todo';
 const INVALID_LINK = 'This link is invalid, used or expired; ask for a new one';
 const VERIFY_SUBJECT = 'Confirm your email address';
 const RESET_SUBJECT = 'Reset your password';
-const LINK = (path: string) => new RegExp(`${APP_URL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/${path}\\?token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])`);
+const LINK = (path: string) =>
+  new RegExp(`${APP_URL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/${path}\\?token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])`);
 const VERIFY_LINK = LINK('verify-email');
 const RESET_LINK = LINK('reset-password');
 

@@ -7,7 +7,18 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { KeyStore } from '../src/auth/tokens/key-store.js';
 import { createTestApp } from './support/app.js';
-import { bearer, expectInvalidToken, logIn, me, newEmail, PASSWORD, refresh, refreshCookie, signUp, signUpAndLogIn } from './support/auth.js';
+import {
+  bearer,
+  expectInvalidToken,
+  logIn,
+  me,
+  newEmail,
+  PASSWORD,
+  refresh,
+  refreshCookie,
+  signUp,
+  signUpAndLogIn,
+} from './support/auth.js';
 
 const jwt = new JwtService({});
 interface DecodedJwt {
@@ -282,7 +293,15 @@ describe('auth', () => {
         'smsSuppressedUntil',
         'updatedAt',
       ]);
-      expect(res.body).toMatchObject({ id: userId, email, name: null, emailVerified: false, phoneNumber: null, smsNotifications: false, mfaEnabled: false });
+      expect(res.body).toMatchObject({
+        id: userId,
+        email,
+        name: null,
+        emailVerified: false,
+        phoneNumber: null,
+        smsNotifications: false,
+        mfaEnabled: false,
+      });
     });
 
     it.each([
@@ -316,11 +335,19 @@ describe('auth', () => {
       const elsewhere = await logIn(app, email, PASSWORD, 'elsewhere');
       const auth = bearer(here.accessToken);
 
-      await request(http).post('/users/me/password').set(auth).send({ currentPassword: 'wrong password', newPassword: 'new password 1' }).expect(403);
+      await request(http)
+        .post('/users/me/password')
+        .set(auth)
+        .send({ currentPassword: 'wrong password', newPassword: 'new password 1' })
+        .expect(403);
       await request(http).post('/users/me/password').set(auth).send({ currentPassword: PASSWORD, newPassword: 'short' }).expect(400);
       await me(app, elsewhere.accessToken).expect(200);
 
-      const res = await request(http).post('/users/me/password').set(auth).send({ currentPassword: PASSWORD, newPassword: 'new password 1' }).expect(200);
+      const res = await request(http)
+        .post('/users/me/password')
+        .set(auth)
+        .send({ currentPassword: PASSWORD, newPassword: 'new password 1' })
+        .expect(200);
       expect(res.body).toMatchObject({ tokenType: 'Bearer', accessToken: expect.any(String), refreshToken: expect.any(String) });
       await me(app, res.body.accessToken).expect(200);
       await me(app, elsewhere.accessToken).expect(401);
@@ -337,7 +364,11 @@ describe('auth', () => {
       const auth = bearer(pair.accessToken);
       await request(http).delete('/users/me').set(auth).send({ password: 'wrong password' }).expect(403);
       // bcrypt would match the first 72 bytes: a longer password is refused, never truncated.
-      await request(http).delete('/users/me').set(auth).send({ password: `${PASSWORD}${'x'.repeat(72)}` }).expect(400);
+      await request(http)
+        .delete('/users/me')
+        .set(auth)
+        .send({ password: `${PASSWORD}${'x'.repeat(72)}` })
+        .expect(400);
       await me(app, pair.accessToken).expect(200);
       await request(http).delete('/users/me').set(auth).send({ password: PASSWORD }).expect(204);
       await me(app, pair.accessToken).expect(401);

@@ -38,7 +38,13 @@ describe('Ctrl-C on a service with the embedded database', () => {
     server = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
       cwd: folder,
       detached: true,
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), EMBEDDED_PG_PORT: String(databasePort), BCRYPT_ROUNDS: '4', LOG_LEVEL: 'info' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        EMBEDDED_PG_PORT: String(databasePort),
+        BCRYPT_ROUNDS: '4',
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output: string[] = [];
@@ -50,7 +56,10 @@ describe('Ctrl-C on a service with the embedded database', () => {
     for (;;) {
       if (server.exitCode !== null) throw new Error(`the service exited:\n${output.join('\n')}`);
       if (Date.now() > deadline) throw new Error(`the service was not ready:\n${output.join('\n')}`);
-      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((res) => res.status === 200, () => false);
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+        (res) => res.status === 200,
+        () => false,
+      );
       if (ready) break;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -31,7 +31,11 @@ const login = (http: Http, email: string, password = PASSWORD, userAgent = 'jest
 const loginMfa = (http: Http, body: Record<string, unknown>, userAgent = 'jest') =>
   request(http).post('/auth/login/mfa').set('user-agent', userAgent).send(body);
 const sessionsOf = async (http: Http, accessToken: string) =>
-  (await request(http).get('/auth/sessions').set(bearer(accessToken)).expect(200)).body as { id: string; amr: string[]; current: boolean }[];
+  (await request(http).get('/auth/sessions').set(bearer(accessToken)).expect(200)).body as {
+    id: string;
+    amr: string[];
+    current: boolean;
+  }[];
 
 /** A new user with TOTP enabled, through the routes, the codes computed from the secret the service showed. */
 async function enrol(http: Http): Promise<Enrolled> {
@@ -40,7 +44,11 @@ async function enrol(http: Http): Promise<Enrolled> {
   const pair = (await login(http, email).expect(200)).body as TokenPair;
   const setup = await request(http).post('/auth/mfa/totp/setup').set(bearer(pair.accessToken)).send({ password: PASSWORD }).expect(200);
   const app = new Authenticator(setup.body.secret);
-  const enabled = await request(http).post('/auth/mfa/totp/enable').set(bearer(pair.accessToken)).send({ code: await app.next() }).expect(200);
+  const enabled = await request(http)
+    .post('/auth/mfa/totp/enable')
+    .set(bearer(pair.accessToken))
+    .send({ code: await app.next() })
+    .expect(200);
   return { userId, email, pair, app, recoveryCodes: enabled.body.recoveryCodes };
 }
 
@@ -90,13 +98,19 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
     expect(Object.fromEntries(uri.searchParams)).toMatchObject({ secret: setup.body.secret, algorithm: 'SHA1', digits: '6', period: '30' });
     expect(setup.body.qrSvg).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>\s*$/);
     // Not on until a correct code proves the app has the secret.
-    await login(http, email).expect(200).expect((res) => expect(res.body.accessToken).toBeDefined());
+    await login(http, email)
+      .expect(200)
+      .expect((res) => expect(res.body.accessToken).toBeDefined());
     expect((await me(nest, first.accessToken).expect(200)).body.mfaEnabled).toBe(false);
 
     const app = new Authenticator(setup.body.secret);
     await request(http).post('/auth/mfa/totp/enable').set(auth).send({ code: app.wrong() }).expect(400);
     await request(http).post('/auth/mfa/totp/enable').set(auth).send({ code: 'abc' }).expect(400);
-    const enabled = await request(http).post('/auth/mfa/totp/enable').set(auth).send({ code: await app.next() }).expect(200);
+    const enabled = await request(http)
+      .post('/auth/mfa/totp/enable')
+      .set(auth)
+      .send({ code: await app.next() })
+      .expect(200);
     expect(enabled.body.recoveryCodes).toHaveLength(10);
     expect(new Set(enabled.body.recoveryCodes).size).toBe(10);
     expect((await me(nest, first.accessToken).expect(200)).body.mfaEnabled).toBe(true);
@@ -179,12 +193,22 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
     const viaRecovery = await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: first }).expect(200);
     expect(claimsOf(viaRecovery.body.accessToken).amr).toEqual(['pwd', 'otp']);
     await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: first }).expect(400);
-    await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: second.toUpperCase().replace(/-/g, '') }).expect(200);
+    await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: second.toUpperCase().replace(/-/g, '') }).expect(
+      200,
+    );
 
     const auth = bearer(viaRecovery.body.accessToken);
-    await request(http).post('/auth/mfa/recovery-codes').set(auth).send({ password: 'not the password', code: user.app.peek() }).expect(403);
+    await request(http)
+      .post('/auth/mfa/recovery-codes')
+      .set(auth)
+      .send({ password: 'not the password', code: user.app.peek() })
+      .expect(403);
     await request(http).post('/auth/mfa/recovery-codes').set(auth).send({ password: PASSWORD, code: user.app.wrong() }).expect(403);
-    const fresh = await request(http).post('/auth/mfa/recovery-codes').set(auth).send({ password: PASSWORD, code: await user.app.next() }).expect(200);
+    const fresh = await request(http)
+      .post('/auth/mfa/recovery-codes')
+      .set(auth)
+      .send({ password: PASSWORD, code: await user.app.next() })
+      .expect(200);
     expect(fresh.body.recoveryCodes).toHaveLength(10);
     expect(fresh.body.recoveryCodes).not.toContain(third);
     await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: third }).expect(400);
@@ -228,8 +252,12 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
 
   it('disables only with the password and a code; every other session ends, login takes the password alone again', async () => {
     const user = await enrol(http);
-    const here = (await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: user.recoveryCodes[0] }, 'here').expect(200)).body;
-    const there = (await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: user.recoveryCodes[1] }, 'there').expect(200)).body;
+    const here = (
+      await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: user.recoveryCodes[0] }, 'here').expect(200)
+    ).body;
+    const there = (
+      await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: user.recoveryCodes[1] }, 'there').expect(200)
+    ).body;
     const auth = bearer(here.accessToken);
 
     await request(http).post('/auth/mfa/disable').set(auth).send({ password: PASSWORD }).expect(400);
@@ -239,7 +267,11 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
     await request(http).post('/auth/mfa/disable').set(auth).send({ password: PASSWORD, code: user.recoveryCodes[0] }).expect(403);
     await me(nest, there.accessToken).expect(200);
 
-    await request(http).post('/auth/mfa/disable').set(auth).send({ password: PASSWORD, code: await user.app.next() }).expect(204);
+    await request(http)
+      .post('/auth/mfa/disable')
+      .set(auth)
+      .send({ password: PASSWORD, code: await user.app.next() })
+      .expect(204);
     await me(nest, here.accessToken).expect(200);
     expectInvalidToken(await me(nest, there.accessToken));
     expectInvalidToken(await refresh(nest, there.refreshToken));
@@ -249,7 +281,11 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
 
     const plain = (await login(http, user.email).expect(200)).body as TokenPair;
     expect(claimsOf(plain.accessToken).amr).toEqual(['pwd']);
-    await request(http).post('/auth/mfa/disable').set(bearer(plain.accessToken)).send({ password: PASSWORD, code: user.app.peek() }).expect(409);
+    await request(http)
+      .post('/auth/mfa/disable')
+      .set(bearer(plain.accessToken))
+      .send({ password: PASSWORD, code: user.app.peek() })
+      .expect(409);
     await smtp.waitForMail(user.email, { subject: MFA_OFF });
     expect(smtp.mailsTo(user.email, MFA_ON)).toHaveLength(1);
   });
@@ -261,7 +297,13 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
     expect(rows).toHaveLength(1);
     const stored = rows[0].secret;
     expect(stored).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-    for (const form of [user.app.secret, user.app.secret.toLowerCase(), raw.toString('hex'), raw.toString('base64'), raw.toString('base64url')]) {
+    for (const form of [
+      user.app.secret,
+      user.app.secret.toLowerCase(),
+      raw.toString('hex'),
+      raw.toString('base64'),
+      raw.toString('base64url'),
+    ]) {
       expect(stored).not.toContain(form);
     }
     const codes = await db.query<{ code_hash: string }>('SELECT code_hash FROM mfa_recovery_codes WHERE user_id = $1', [user.userId]);
@@ -310,11 +352,13 @@ describe('second factor across restarts, instances and password resets', () => {
     await fullLogin(restarted.getHttpServer(), user);
     await stop(restarted);
 
-    const sealedBefore = (await db.query<{ secret: string }>('SELECT secret FROM user_totp WHERE user_id = $1', [user.userId])).rows[0].secret;
+    const sealedBefore = (await db.query<{ secret: string }>('SELECT secret FROM user_totp WHERE user_id = $1', [user.userId])).rows[0]
+      .secret;
     const rotated = await start({ MFA_ENCRYPTION_KEY: key(), MFA_ENCRYPTION_KEYS_RETIRED: original });
     await fullLogin(rotated.getHttpServer(), user);
     // Sealed again under the new key once a code was accepted.
-    const sealedAfter = (await db.query<{ secret: string }>('SELECT secret FROM user_totp WHERE user_id = $1', [user.userId])).rows[0].secret;
+    const sealedAfter = (await db.query<{ secret: string }>('SELECT secret FROM user_totp WHERE user_id = $1', [user.userId])).rows[0]
+      .secret;
     expect(sealedAfter.split('.')[1]).not.toBe(sealedBefore.split('.')[1]);
     // A fourth code for one user may wait for the clock's next step.
     await fullLogin(rotated.getHttpServer(), user);
@@ -332,9 +376,9 @@ describe('second factor across restarts, instances and password resets', () => {
 
     const next = await user.app.next();
     const [tokenA, tokenB] = [await mfaTokenFor(httpA, user.email), await mfaTokenFor(httpB, user.email)];
-    const statuses = (await Promise.all([loginMfa(httpA, { mfaToken: tokenA, code: next }), loginMfa(httpB, { mfaToken: tokenB, code: next })])).map(
-      (res) => res.status,
-    );
+    const statuses = (
+      await Promise.all([loginMfa(httpA, { mfaToken: tokenA, code: next }), loginMfa(httpB, { mfaToken: tokenB, code: next })])
+    ).map((res) => res.status);
     expect(statuses.sort()).toEqual([200, 400]);
   });
 
@@ -360,7 +404,8 @@ describe('second factor across restarts, instances and password resets', () => {
     const app = await start();
     const http = app.getHttpServer();
     const user = await enrol(http);
-    const pair = (await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: user.recoveryCodes[0] }).expect(200)).body as TokenPair;
+    const pair = (await loginMfa(http, { mfaToken: await mfaTokenFor(http, user.email), recoveryCode: user.recoveryCodes[0] }).expect(200))
+      .body as TokenPair;
     const changed = await request(http)
       .post('/users/me/password')
       .set(bearer(pair.accessToken))
@@ -391,7 +436,9 @@ describe('second factor across restarts, instances and password resets', () => {
     const http = app.getHttpServer();
     const user = await enrol(http);
     const mfaToken = await mfaTokenFor(http, user.email);
-    const statuses = (await Promise.all(Array.from({ length: 20 }, () => loginMfa(http, { mfaToken, code: user.app.wrong() })))).map((r) => r.status);
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => loginMfa(http, { mfaToken, code: user.app.wrong() })))).map(
+      (r) => r.status,
+    );
     expect(statuses.filter((s) => s === 400)).toHaveLength(5);
     expect(statuses.filter((s) => s !== 400).every((s) => s === 401)).toBe(true);
     await loginMfa(http, { mfaToken, code: user.app.peek() }).expect(401);
@@ -403,14 +450,22 @@ describe('second factor across restarts, instances and password resets', () => {
     const user = await enrol(http);
     const auth = bearer(user.pair.accessToken);
     for (let i = 0; i < 5; i++) {
-      await request(http).post('/auth/mfa/recovery-codes').set(auth).send({ password: 'not the password', code: user.app.peek() }).expect(403);
+      await request(http)
+        .post('/auth/mfa/recovery-codes')
+        .set(auth)
+        .send({ password: 'not the password', code: user.app.peek() })
+        .expect(403);
     }
     const held = await request(http).post('/auth/mfa/disable').set(auth).send({ password: PASSWORD, code: user.app.peek() }).expect(429);
     expect(Number(held.headers['retry-after'])).toBeGreaterThan(0);
     expect((await me(app, user.pair.accessToken).expect(200)).body.mfaEnabled).toBe(true);
     // Another account is not held.
     const other = await enrol(http);
-    await request(http).post('/auth/mfa/recovery-codes').set(bearer(other.pair.accessToken)).send({ password: PASSWORD, code: await other.app.next() }).expect(200);
+    await request(http)
+      .post('/auth/mfa/recovery-codes')
+      .set(bearer(other.pair.accessToken))
+      .send({ password: PASSWORD, code: await other.app.next() })
+      .expect(200);
   });
 
   it('answers 400 for malformed bodies, never 500', async () => {
@@ -418,14 +473,25 @@ describe('second factor across restarts, instances and password resets', () => {
     const http = app.getHttpServer();
     const user = await enrol(http);
     const mfaToken = await mfaTokenFor(http, user.email);
-    for (const body of [{}, { mfaToken }, { mfaToken, code: 123456 }, { mfaToken, code: '12345' }, { mfaToken, recoveryCode: '!' }, { mfaToken: 7, code: '123456' }]) {
+    for (const body of [
+      {},
+      { mfaToken },
+      { mfaToken, code: 123456 },
+      { mfaToken, code: '12345' },
+      { mfaToken, recoveryCode: '!' },
+      { mfaToken: 7, code: '123456' },
+    ]) {
       await loginMfa(http, body).expect(400);
     }
     await loginMfa(http, { mfaToken, code: user.app.peek(), recoveryCode: user.recoveryCodes[0] }).expect(400);
     await loginMfa(http, { mfaToken, code: await user.app.next() }).expect(200);
     const auth = bearer(user.pair.accessToken);
     await request(http).post('/auth/mfa/totp/enable').set(auth).send({ code: '1234567' }).expect(400);
-    await request(http).post('/auth/mfa/disable').set(auth).send({ password: PASSWORD, code: ['123456'] }).expect(400);
+    await request(http)
+      .post('/auth/mfa/disable')
+      .set(auth)
+      .send({ password: PASSWORD, code: ['123456'] })
+      .expect(400);
     await request(http).post('/auth/mfa/totp/setup').set(auth).send({}).expect(400);
   });
 });

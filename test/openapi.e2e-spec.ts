@@ -72,7 +72,10 @@ interface Operation {
 interface Document {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, { required?: string[]; properties: Record<string, unknown> }>; securitySchemes: Record<string, unknown> };
+  components: {
+    schemas: Record<string, { required?: string[]; properties: Record<string, unknown> }>;
+    securitySchemes: Record<string, unknown>;
+  };
 }
 
 describe('OpenAPI document', () => {
@@ -112,8 +115,10 @@ describe('OpenAPI document', () => {
     expect(UpdateProfileDto.properties.name).toMatchObject({ type: 'string', nullable: true });
   });
 
-  it('shows the login answer\'s two shapes, with an example of each', () => {
-    const ok = live.paths['/auth/login'].post.responses['200'] as { content: Record<string, { schema: { oneOf?: { $ref: string }[] }; examples?: Record<string, { value: Record<string, unknown> }> }> };
+  it("shows the login answer's two shapes, with an example of each", () => {
+    const ok = live.paths['/auth/login'].post.responses['200'] as {
+      content: Record<string, { schema: { oneOf?: { $ref: string }[] }; examples?: Record<string, { value: Record<string, unknown> }> }>;
+    };
     const json = ok.content['application/json'];
     expect(json.schema.oneOf?.map((s) => s.$ref)).toEqual(['#/components/schemas/TokenPairDto', '#/components/schemas/MfaChallengeDto']);
     expect(Object.values(json.examples ?? {}).map((e) => Object.keys(e.value).sort())).toEqual([

@@ -99,8 +99,12 @@ describe.each([
 
     // Each client named by the proxy has its own budget.
     const login = async (client: string) =>
-      (await request(app.getHttpServer()).post('/auth/login').set('X-Forwarded-For', client).send({ email: user.email, password: 'wrong-password' }))
-        .status;
+      (
+        await request(app.getHttpServer())
+          .post('/auth/login')
+          .set('X-Forwarded-For', client)
+          .send({ email: user.email, password: 'wrong-password' })
+      ).status;
     for (let i = 0; i < limit; i++) expect(await login('203.0.113.1')).toBe(401);
     expect(await login('203.0.113.1')).toBe(429);
     expect(await login('203.0.113.2')).toBe(401);
@@ -163,8 +167,13 @@ describe('metrics', () => {
   });
 
   const scrape = async () =>
-    (await request(app.getHttpServer()).get('/metrics').auth(METRICS_TOKEN, { type: 'bearer' }).expect(200).expect('content-type', /^text\/plain/))
-      .text;
+    (
+      await request(app.getHttpServer())
+        .get('/metrics')
+        .auth(METRICS_TOKEN, { type: 'bearer' })
+        .expect(200)
+        .expect('content-type', /^text\/plain/)
+    ).text;
   const value = (text: string, series: string) => {
     const line = text.split('\n').find((l) => l.startsWith(`${series} `));
     return line ? Number(line.slice(series.length + 1)) : 0;
@@ -179,7 +188,11 @@ describe('metrics', () => {
     const user = await signUpAndLogIn(app);
     const before = await scrape();
     await request(app.getHttpServer()).post('/auth/login').send({ email: user.email, password: 'wrong-password' }).expect(401);
-    const todo = await request(app.getHttpServer()).post('/todos').auth(user.accessToken, { type: 'bearer' }).send({ title: 'm' }).expect(201);
+    const todo = await request(app.getHttpServer())
+      .post('/todos')
+      .auth(user.accessToken, { type: 'bearer' })
+      .send({ title: 'm' })
+      .expect(201);
     await request(app.getHttpServer()).get(`/todos/${todo.body.id}`).auth(user.accessToken, { type: 'bearer' }).expect(200);
     await request(app.getHttpServer()).get('/no/such/route/12345').expect(404);
     const after = await scrape();
@@ -193,7 +206,14 @@ describe('metrics', () => {
     for (const series of ['auth_logins_total{result="success"}', 'db_pool_connections{state="idle"}', 'db_pool_max_connections']) {
       expect(after).toContain(series);
     }
-    for (const family of ['auth_refreshes_total', 'auth_refresh_reuse_detected_total', 'http_rate_limited_total', 'messages_queued_total', 'messages_delivered_total', 'messages_failed_total']) {
+    for (const family of [
+      'auth_refreshes_total',
+      'auth_refresh_reuse_detected_total',
+      'http_rate_limited_total',
+      'messages_queued_total',
+      'messages_delivered_total',
+      'messages_failed_total',
+    ]) {
       expect(after).toContain(`# TYPE ${family} counter`);
     }
   });

@@ -32,7 +32,8 @@ const linkIn = (received: ReceivedMail, path: string): string => {
   return match[1];
 };
 
-const text = (page: Page, selector: string) => page.$eval(selector, (element) => (element as unknown as { textContent: string }).textContent.trim());
+const text = (page: Page, selector: string) =>
+  page.$eval(selector, (element) => (element as unknown as { textContent: string }).textContent.trim());
 
 describeInChromium('pages in a real Chromium', () => {
   let smtp: TestSmtpServer;
@@ -143,7 +144,9 @@ describeInChromium('pages in a real Chromium', () => {
       await page.type('#newPassword', 'short');
       await submitAndWait(page, 'button[type=submit]');
       expect(await text(page, '#newPassword-error')).toBe('The new password must be 8 to 72 bytes of UTF-8 with no NUL character');
-      expect(await page.$eval('#newPassword', (input) => (input as unknown as { getAttribute(n: string): string }).getAttribute('aria-invalid'))).toBe('true');
+      expect(
+        await page.$eval('#newPassword', (input) => (input as unknown as { getAttribute(n: string): string }).getAttribute('aria-invalid')),
+      ).toBe('true');
       await checkPage(page, requests, 'reset-password-2-rule');
 
       // By keyboard alone: the field has the focus after the error; Tab reaches the button, Enter submits.
@@ -160,7 +163,9 @@ describeInChromium('pages in a real Chromium', () => {
 
       await page.goto(link);
       expect(await text(page, 'h1')).toBe('This link no longer works');
-      expect(await page.$eval('main a', (a) => (a as unknown as { getAttribute(n: string): string }).getAttribute('href'))).toBe('/forgot-password');
+      expect(await page.$eval('main a', (a) => (a as unknown as { getAttribute(n: string): string }).getAttribute('href'))).toBe(
+        '/forgot-password',
+      );
       await checkPage(page, requests, 'reset-password-4-used');
       await page.browserContext().close();
     },
@@ -172,7 +177,8 @@ describeInChromium('pages in a real Chromium', () => {
     async () => {
       const { page, requests } = await open();
       const user = await signUp(app);
-      const names = () => page.$$eval('#passkeys li strong', (items) => items.map((item) => (item as unknown as { textContent: string }).textContent));
+      const names = () =>
+        page.$$eval('#passkeys li strong', (items) => items.map((item) => (item as unknown as { textContent: string }).textContent));
       const addPasskey = async (name: string, count: number) => {
         await page.type('#passkey-name', name);
         await page.click('#add-passkey button[type=submit]');

@@ -67,7 +67,9 @@ describe('pages opened from mail', () => {
     await logIn(app, user.email); // the GET spent nothing
 
     const tooShort = await postForm('/reset-password', { token, newPassword: 'short' }).expect(400);
-    expect(tooShort.text).toContain('<p class="error" id="newPassword-error">The new password must be 8 to 72 bytes of UTF-8 with no NUL character</p>');
+    expect(tooShort.text).toContain(
+      '<p class="error" id="newPassword-error">The new password must be 8 to 72 bytes of UTF-8 with no NUL character</p>',
+    );
     expect(tooShort.text).toContain('aria-describedby="newPassword-hint newPassword-error" aria-invalid="true"');
     const tooLong = await postForm('/reset-password', { token, newPassword: 'é'.repeat(37) }).expect(400);
     expect(tooLong.text).toContain('The new password must be 8 to 72 bytes');
@@ -137,7 +139,11 @@ describe('pages opened from mail', () => {
 
   it('takes a form post only on page routes: the API still answers 415 to one', async () => {
     const user = await signUp(app);
-    await request(http).post('/auth/login').set('content-type', 'application/x-www-form-urlencoded').send(form({ email: user.email, password: PASSWORD })).expect(415);
+    await request(http)
+      .post('/auth/login')
+      .set('content-type', 'application/x-www-form-urlencoded')
+      .send(form({ email: user.email, password: PASSWORD }))
+      .expect(415);
     await request(http)
       .post('/auth/password/reset')
       .set('content-type', 'application/x-www-form-urlencoded')
@@ -157,7 +163,10 @@ describe('the forgot-password page under a flood', () => {
 
   it('is rate limited like the API, and says so in a page', async () => {
     const post = () =>
-      request(app.getHttpServer()).post('/forgot-password').set('content-type', 'application/x-www-form-urlencoded').send(form({ email: newEmail() }));
+      request(app.getHttpServer())
+        .post('/forgot-password')
+        .set('content-type', 'application/x-www-form-urlencoded')
+        .send(form({ email: newEmail() }));
     await post().expect(200);
     await post().expect(200);
     const limited = await post().expect(429).expect('content-type', 'text/html; charset=utf-8');

@@ -28,11 +28,17 @@ describe('passkeys (WebAuthn) through the API', () => {
   });
 
   const registrationOptions = async (user: SignedInUser) =>
-    (await request(http).post('/auth/passkeys/register/options').set(bearer(user.accessToken)).expect(200)).body as PublicKeyCredentialCreationOptionsJSON;
+    (await request(http).post('/auth/passkeys/register/options').set(bearer(user.accessToken)).expect(200))
+      .body as PublicKeyCredentialCreationOptionsJSON;
   const register = (user: SignedInUser, response: unknown, name?: string) =>
     request(http).post('/auth/passkeys/register').set(bearer(user.accessToken)).send({ response, name });
   const loginOptions = async (email?: string) =>
-    (await request(http).post('/auth/passkeys/login/options').send(email === undefined ? {} : { email }).expect(200)).body as PublicKeyCredentialRequestOptionsJSON & {
+    (
+      await request(http)
+        .post('/auth/passkeys/login/options')
+        .send(email === undefined ? {} : { email })
+        .expect(200)
+    ).body as PublicKeyCredentialRequestOptionsJSON & {
       challengeId: string;
     };
   const login = (challengeId: string, response: unknown) => request(http).post('/auth/passkeys/login').send({ challengeId, response });
@@ -58,7 +64,9 @@ describe('passkeys (WebAuthn) through the API', () => {
     expect(laptop.body).toEqual({ id: expect.any(String), name: 'Laptop', createdAt: expect.any(String), lastUsedAt: null });
 
     const second = await registrationOptions(user);
-    expect(second.excludeCredentials).toEqual([{ id: [...authenticator.credentials.keys()][0], type: 'public-key', transports: ['internal'] }]);
+    expect(second.excludeCredentials).toEqual([
+      { id: [...authenticator.credentials.keys()][0], type: 'public-key', transports: ['internal'] },
+    ]);
     const phone = await register(user, authenticator.create(second)).expect(201);
     expect(phone.body.name).toBe('Passkey');
 
@@ -72,21 +80,39 @@ describe('passkeys (WebAuthn) through the API', () => {
     expect(after.body.map((p: { id: string }) => p.id)).toEqual([phone.body.id]);
 
     const options2 = await loginOptions();
-    await expect(login(options2.challengeId, authenticator.get(options2, { id: laptopCredential })).expect(401)).resolves.toMatchObject({ body: FAILED });
+    await expect(login(options2.challengeId, authenticator.get(options2, { id: laptopCredential })).expect(401)).resolves.toMatchObject({
+      body: FAILED,
+    });
     const options3 = await loginOptions();
     await login(options3.challengeId, authenticator.get(options3, { id: [...authenticator.credentials.keys()][1] })).expect(200);
 
     // Each change is in the owner's security events, with the passkey sign-in as a login.
     const events = await request(http).get('/users/me/security-events').set(bearer(user.accessToken)).expect(200);
-    expect(events.body.items.map((e: { type: string }) => e.type)).toEqual(['login', 'passkey_removed', 'passkey_added', 'passkey_added', 'login']);
+    expect(events.body.items.map((e: { type: string }) => e.type)).toEqual([
+      'login',
+      'passkey_removed',
+      'passkey_added',
+      'passkey_added',
+      'login',
+    ]);
   });
 
   it('a passkey sign-in opens a normal session: cookie, sessions list, refresh with rotation and reuse detection', async () => {
     const { user, authenticator } = await userWithPasskey();
     const options = await loginOptions();
-    expect(options).toMatchObject({ rpId: 'localhost', userVerification: 'required', allowCredentials: [], challengeId: expect.any(String) });
+    expect(options).toMatchObject({
+      rpId: 'localhost',
+      userVerification: 'required',
+      allowCredentials: [],
+      challengeId: expect.any(String),
+    });
     const res = await login(options.challengeId, authenticator.get(options)).set('user-agent', 'passkey-browser').expect(200);
-    expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, accessToken: expect.any(String), refreshToken: expect.any(String) });
+    expect(res.body).toMatchObject({
+      tokenType: 'Bearer',
+      expiresIn: 900,
+      accessToken: expect.any(String),
+      refreshToken: expect.any(String),
+    });
     expect(refreshCookie(res)).toMatch(/^refresh_token=.+; Max-Age=\d+; Path=\/auth; HttpOnly; SameSite=Strict/);
 
     await expect(me(app, res.body.accessToken).expect(200)).resolves.toMatchObject({ body: { id: user.userId } });
@@ -139,12 +165,17 @@ describe('passkeys (WebAuthn) through the API', () => {
     await login(options.challengeId, authenticator.get(options)).expect(401);
 
     const registration = await registrationOptions(user);
-    await db.query(`UPDATE webauthn_challenges SET expires_at = now() - interval '1 second' WHERE challenge = $1`, [registration.challenge]);
+    await db.query(`UPDATE webauthn_challenges SET expires_at = now() - interval '1 second' WHERE challenge = $1`, [
+      registration.challenge,
+    ]);
     await register(user, authenticator.create(registration)).expect(400);
 
     const live = await loginOptions();
     const [{ seconds }] = (
-      await db.query<{ seconds: number }>(`SELECT extract(epoch FROM expires_at - now())::int AS seconds FROM webauthn_challenges WHERE id = $1`, [live.challengeId])
+      await db.query<{ seconds: number }>(
+        `SELECT extract(epoch FROM expires_at - now())::int AS seconds FROM webauthn_challenges WHERE id = $1`,
+        [live.challengeId],
+      )
     ).rows;
     expect(seconds).toBeGreaterThan(290);
     expect(seconds).toBeLessThanOrEqual(300);
@@ -156,7 +187,9 @@ describe('passkeys (WebAuthn) through the API', () => {
     let options = await loginOptions();
     await login(options.challengeId, authenticator.get(options, { counter: 5 })).expect(200);
     options = await loginOptions();
-    await expect(login(options.challengeId, authenticator.get(options, { counter: 3 })).expect(401)).resolves.toMatchObject({ body: FAILED });
+    await expect(login(options.challengeId, authenticator.get(options, { counter: 3 })).expect(401)).resolves.toMatchObject({
+      body: FAILED,
+    });
     options = await loginOptions();
     await login(options.challengeId, authenticator.get(options, { counter: 5 })).expect(401);
     options = await loginOptions();
@@ -185,7 +218,7 @@ describe('passkeys (WebAuthn) through the API', () => {
     await expect(me(app, res.body.accessToken).expect(200)).resolves.toMatchObject({ body: { id: alice.user.userId } });
   });
 
-  it("a passkey whose user handle names another account is refused", async () => {
+  it('a passkey whose user handle names another account is refused', async () => {
     const alice = await userWithPasskey();
     const mallory = await userWithPasskey();
     const malloryHandle = [...mallory.authenticator.credentials.values()][0].userHandle;
@@ -199,7 +232,8 @@ describe('passkeys (WebAuthn) through the API', () => {
     const { user, authenticator } = await userWithPasskey();
     const known = await loginOptions(user.email);
     const unknown = await loginOptions(newEmail());
-    const shape = (body: object) => Object.fromEntries(Object.entries(body).map(([k, v]) => [k, k === 'challenge' || k === 'challengeId' ? typeof v : v]));
+    const shape = (body: object) =>
+      Object.fromEntries(Object.entries(body).map(([k, v]) => [k, k === 'challenge' || k === 'challengeId' ? typeof v : v]));
     expect(shape(unknown)).toEqual(shape(known));
     expect(unknown.allowCredentials).toEqual([]);
     // The unknown address's challenge opens no account, whatever passkey answers it.

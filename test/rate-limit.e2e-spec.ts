@@ -10,7 +10,13 @@ import { freePort } from './support/instances.js';
 import { describeWithRedis } from './support/redis-server.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
-const redisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 500, disconnectTimeout: 100, retryStrategy: () => 200 };
+const redisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 500,
+  disconnectTimeout: 100,
+  retryStrategy: () => 200,
+};
 
 /** A client of the Redis at `url`, ready; its errors are RateLimitStorage's to handle once it has it. */
 async function readyRedis(url: string): Promise<Redis> {
@@ -69,7 +75,11 @@ function sameBehaviour(connect: () => Promise<Redis | undefined>): void {
   });
 
   it('shares the window between two instances on the same stores', async () => {
-    const other = new RateLimitStorage({ pool, redis: (storage as unknown as { stores: { redis?: Redis } }).stores.redis, redisKeyPrefix: `test-${run}:` });
+    const other = new RateLimitStorage({
+      pool,
+      redis: (storage as unknown as { stores: { redis?: Redis } }).stores.redis,
+      redisKeyPrefix: `test-${run}:`,
+    });
     try {
       const key = `client-${run}-d`;
       expect((await storage.increment(key, 60_000, 2, 60_000, 'default')).isBlocked).toBe(false);

@@ -18,7 +18,11 @@ function readmeSession(): string {
 }
 
 /** Runs `script` in bash as pasted (stdin), with `set -e` so the first failing command fails the run. */
-function runBash(script: string, env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runBash(
+  script: string,
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const bash = spawn('bash', ['-e'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -65,7 +69,9 @@ describe('the README', () => {
     // Logout's 204, then the access token and the latest refresh token refused.
     expect(lines.slice(4)).toEqual(['204', '401', '401']);
     // The cookie refresh went through the jar: the login's cookie, replaced, scoped to /auth.
-    expect(await readFile(join(workDir, 'jar.txt'), 'utf8')).toMatch(/^#HttpOnly_127\.0\.0\.1\tFALSE\t\/auth\tFALSE\t\d+\trefresh_token\t\S{20,}$/m);
+    expect(await readFile(join(workDir, 'jar.txt'), 'utf8')).toMatch(
+      /^#HttpOnly_127\.0\.0\.1\tFALSE\t\/auth\tFALSE\t\d+\trefresh_token\t\S{20,}$/m,
+    );
   });
 
   it('fails the run when a step of the session fails', async () => {

@@ -15,7 +15,7 @@ import { createTestApp } from './support/app.js';
 import { bearer, signUpAndLogIn, type SignedInUser } from './support/auth.js';
 
 const BATCH = 10;
-const DAY = 'interval \'1 day\'';
+const DAY = "interval '1 day'";
 
 /** A channel holding a phone number and a todo's title, as the SMS channel does; fails as told. */
 class PersonalChannel implements NotificationChannel<{ to: string; text: string }> {
@@ -124,7 +124,11 @@ describe('retention', () => {
     await until(async () => (await jobOf(oldDone))?.state === 'completed' && (await jobOf(newDone))?.state === 'completed');
     await db.query(`UPDATE pgboss.job SET completed_on = now() - interval '25 hours' WHERE id = $1`, [oldDone]);
     await db.query(`UPDATE pgboss.job SET completed_on = now() - interval '23 hours' WHERE id = $1`, [newDone]);
-    await until(async () => ['completed', 'failed'].includes((await jobOf(oldFailed))?.state ?? '') && ['completed', 'failed'].includes((await jobOf(newFailed))?.state ?? ''));
+    await until(
+      async () =>
+        ['completed', 'failed'].includes((await jobOf(oldFailed))?.state ?? '') &&
+        ['completed', 'failed'].includes((await jobOf(newFailed))?.state ?? ''),
+    );
     await db.query(`UPDATE pgboss.job SET state = 'failed', completed_on = now() - interval '8 days' WHERE id = $1`, [oldFailed]);
     await db.query(`UPDATE pgboss.job SET state = 'failed', completed_on = now() - interval '6 days' WHERE id = $1`, [newFailed]);
     // One that finished without its data erased (its instance stopped in between).
@@ -186,9 +190,9 @@ describe('retention', () => {
       await db.query('BEGIN');
       try {
         await db.query('SET LOCAL enable_seqscan = off');
-        const plan = (
-          await db.query(`EXPLAIN SELECT 1 FROM ${rule.table} WHERE ${rule.expired} LIMIT $1`, params)
-        ).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+        const plan = (await db.query(`EXPLAIN SELECT 1 FROM ${rule.table} WHERE ${rule.expired} LIMIT $1`, params)).rows
+          .map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN'])
+          .join('\n');
         expect({ rule: rule.name, plan }).toEqual({ rule: rule.name, plan: expect.not.stringMatching(/Seq Scan/) });
       } finally {
         await db.query('ROLLBACK');

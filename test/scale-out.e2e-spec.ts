@@ -68,7 +68,9 @@ describe('several instances', () => {
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       try {
-        const { rows } = await client.query<{ name: string; n: string }>('SELECT name, count(*) AS n FROM migrations GROUP BY name ORDER BY name');
+        const { rows } = await client.query<{ name: string; n: string }>(
+          'SELECT name, count(*) AS n FROM migrations GROUP BY name ORDER BY name',
+        );
         expect(rows).toEqual(migrations.map((m) => ({ name: m.name, n: '1' })).sort((a, b) => a.name.localeCompare(b.name)));
       } finally {
         await client.end();
@@ -106,7 +108,8 @@ describe('several instances', () => {
     it('hold one login limit across the three', async () => {
       const statuses = await loginBurst(trio, LIMIT + 1);
       expect(statuses.filter((s) => s !== 429)).toEqual(Array(LIMIT + 1).fill(401));
-      for (const instance of trio) expect(instance.messages('RateLimit')).toEqual(['rate limits counted in Redis (in Postgres while it is down)']);
+      for (const instance of trio)
+        expect(instance.messages('RateLimit')).toEqual(['rate limits counted in Redis (in Postgres while it is down)']);
     });
 
     it('turn not-ready on SIGTERM while a slow request still completes', async () => {
@@ -158,7 +161,7 @@ describe('several instances', () => {
   describe('the request log (written in blocks)', () => {
     const linesFor = (instance: Instance, route: string) => instance.logs.filter((l) => l.msg === 'request' && l.route === route);
 
-    it('writes a quiet server\'s few lines without waiting for a full block, one per request', async () => {
+    it("writes a quiet server's few lines without waiting for a full block, one per request", async () => {
       const [instance] = await start(1);
       for (let i = 0; i < 3; i++) expect((await fetch(`${instance.url}/health/live`)).status).toBe(200);
       // Three lines are far below a block: only the periodic flush (500 ms) writes them.
@@ -181,7 +184,12 @@ describe('several instances', () => {
       const { stdout } = await new Promise<{ stdout: string }>((resolveRun) =>
         execFile(process.execPath, ['--input-type=module', '-e', script], (_error, out) => resolveRun({ stdout: out })),
       );
-      expect(stdout.trim().split('\n').map((line) => (JSON.parse(line) as { n: number }).n)).toEqual([0, 1, 2]);
+      expect(
+        stdout
+          .trim()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { n: number }).n),
+      ).toEqual([0, 1, 2]);
     });
   });
 

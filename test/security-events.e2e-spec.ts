@@ -12,7 +12,8 @@ import { type ReceivedMail, TestSmtpServer } from './support/smtp-server.js';
 const APP_URL = 'https://app.example.com';
 const NEW_SIGN_IN = 'New sign-in to your account';
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0';
-const SAFARI = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
+const SAFARI =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
 
 interface EventItem {
   type: string;
@@ -33,7 +34,13 @@ describe('security events', () => {
     smtp = await TestSmtpServer.create();
     // TRUST_PROXY lets a test log in "from" another address with X-Forwarded-For. The per-account
     // login limit is raised so the flood below meets the recorder's own bound, not the limiter's.
-    app = await createTestApp({ SMTP_URL: smtp.url, APP_URL, QUEUE_POLL_INTERVAL_MS: '500', TRUST_PROXY: 'true', LOGIN_ACCOUNT_LIMIT: '1000' });
+    app = await createTestApp({
+      SMTP_URL: smtp.url,
+      APP_URL,
+      QUEUE_POLL_INTERVAL_MS: '500',
+      TRUST_PROXY: 'true',
+      LOGIN_ACCOUNT_LIMIT: '1000',
+    });
     http = app.getHttpServer();
     events = app.get(SecurityEvents);
     db = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -46,7 +53,10 @@ describe('security events', () => {
   });
 
   const list = (accessToken: string, cursor?: string) =>
-    request(http).get('/users/me/security-events').query(cursor === undefined ? {} : { cursor }).set(bearer(accessToken));
+    request(http)
+      .get('/users/me/security-events')
+      .query(cursor === undefined ? {} : { cursor })
+      .set(bearer(accessToken));
   const login = (email: string, password: string, userAgent = 'jest', ip = '198.51.100.1') =>
     request(http).post('/auth/login').set('user-agent', userAgent).set('x-forwarded-for', ip).send({ email, password });
 
@@ -74,7 +84,11 @@ describe('security events', () => {
   it('records each action of the account as its event, newest first, and shows them only to their user', async () => {
     const user = await signUp(app);
     const verification = await smtp.waitForMail(user.email, { subject: 'Confirm your email address' });
-    await request(http).post('/auth/verify-email').set('user-agent', 'verifier').send({ token: linkToken(verification, 'verify-email') }).expect(200);
+    await request(http)
+      .post('/auth/verify-email')
+      .set('user-agent', 'verifier')
+      .send({ token: linkToken(verification, 'verify-email') })
+      .expect(200);
 
     const first = (await login(user.email, PASSWORD, 'device-1').expect(200)).body;
     await login(user.email, 'not the password', 'device-2', '203.0.113.9').expect(401);
@@ -157,7 +171,9 @@ describe('security events', () => {
     const [row] = (await db.query('SELECT * FROM security_events WHERE user_id = $1', [user.userId])).rows;
     expect(JSON.stringify(row)).not.toContain('not the password');
     expect(JSON.stringify(row)).not.toContain(user.email);
-    const total = Number((await db.query(`SELECT count(*) FROM security_events WHERE type = 'login_failed' AND user_id = $1`, [user.userId])).rows[0].count);
+    const total = Number(
+      (await db.query(`SELECT count(*) FROM security_events WHERE type = 'login_failed' AND user_id = $1`, [user.userId])).rows[0].count,
+    );
     expect(total).toBe(1);
   });
 
@@ -173,7 +189,10 @@ describe('security events', () => {
       FOR EACH ROW WHEN (NEW.id = '${user.userId}') EXECUTE FUNCTION e2e_refuse_user()`);
     try {
       const change = () =>
-        request(http).post('/users/me/password').set(bearer(user.accessToken)).send({ currentPassword: PASSWORD, newPassword: 'another password' });
+        request(http)
+          .post('/users/me/password')
+          .set(bearer(user.accessToken))
+          .send({ currentPassword: PASSWORD, newPassword: 'another password' });
       await change().expect(500);
       expect(await rowsOf(user.userId, 'password_changed')).toBe(0);
       await login(user.email, PASSWORD).expect(200);

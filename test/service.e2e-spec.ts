@@ -35,7 +35,9 @@ describe('service', () => {
     expect(policy).toContain("img-src 'self' data:");
     expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
     // The page's scripts and styles are its own ('self', under /docs) and are there.
-    const assets = [...page.text.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map((match) => new URL(match[1], 'http://api.test/docs').pathname);
+    const assets = [...page.text.matchAll(/(?:src|href)="([^"]+\.(?:js|css))"/g)].map(
+      (match) => new URL(match[1], 'http://api.test/docs').pathname,
+    );
     expect(assets).toContain('/docs/swagger-ui-init.js');
     for (const asset of assets) await request(app.getHttpServer()).get(asset).expect(200);
   });

@@ -53,7 +53,8 @@ describe('phone number, its verification and SMS opt-in on the profile', () => {
   const me = (user: SignedInUser) => request(app.getHttpServer()).get('/users/me').auth(user.accessToken, { type: 'bearer' });
   const patch = (user: SignedInUser, body: object) =>
     request(app.getHttpServer()).patch('/users/me').auth(user.accessToken, { type: 'bearer' }).send(body);
-  const askCode = (user: SignedInUser) => request(app.getHttpServer()).post('/users/me/phone/code').auth(user.accessToken, { type: 'bearer' });
+  const askCode = (user: SignedInUser) =>
+    request(app.getHttpServer()).post('/users/me/phone/code').auth(user.accessToken, { type: 'bearer' });
   const verify = (user: SignedInUser, code: unknown) =>
     request(app.getHttpServer()).post('/users/me/phone/verify').auth(user.accessToken, { type: 'bearer' }).send({ code });
 
@@ -66,7 +67,10 @@ describe('phone number, its verification and SMS opt-in on the profile', () => {
 
   /** The code in the `count`th text to `number`. */
   async function codeTextedTo(number: string, count = 1): Promise<string> {
-    const text = await until(() => (fake.requestsTo(number)[count - 1]?.body as { text?: string } | undefined)?.text, `text ${count} to ${number}`);
+    const text = await until(
+      () => (fake.requestsTo(number)[count - 1]?.body as { text?: string } | undefined)?.text,
+      `text ${count} to ${number}`,
+    );
     const code = /\b(\d{6})\b/.exec(text)?.[1];
     if (!code) throw new Error(`no code in ${JSON.stringify(text)}`);
     return code;
@@ -113,7 +117,10 @@ describe('phone number, its verification and SMS opt-in on the profile', () => {
     await expect(me(user).then((r) => r.body)).resolves.toMatchObject({ phoneVerified: true, smsNotifications: true });
     expect(fake.requestsTo(number)).toHaveLength(1);
     // Proving the number is in the owner's security events, once.
-    const events = await request(app.getHttpServer()).get('/users/me/security-events').auth(user.accessToken, { type: 'bearer' }).expect(200);
+    const events = await request(app.getHttpServer())
+      .get('/users/me/security-events')
+      .auth(user.accessToken, { type: 'bearer' })
+      .expect(200);
     expect(events.body.items.filter((e: { type: string }) => e.type === 'phone_verified')).toHaveLength(1);
   });
 
@@ -264,7 +271,10 @@ describe('phone number, its verification and SMS opt-in on the profile', () => {
 
   it('documents the fields and routes in Swagger', async () => {
     const { body } = await request(app.getHttpServer()).get('/docs-json').expect(200);
-    const schemas = body.components.schemas as Record<string, { properties: Record<string, { type?: string; pattern?: string; nullable?: boolean }> }>;
+    const schemas = body.components.schemas as Record<
+      string,
+      { properties: Record<string, { type?: string; pattern?: string; nullable?: boolean }> }
+    >;
     expect(schemas.UserProfileDto.properties).toMatchObject({
       phoneNumber: { type: 'string' },
       phoneVerified: { type: 'boolean' },

@@ -68,14 +68,18 @@ describe('SMS providers', () => {
 
   it('vonage: a 400 is a permanent failure that carries Vonage’s reason', async () => {
     fake.answers = [400];
-    const error = await vonage().send(SMS, signal()).catch((e: unknown) => e);
+    const error = await vonage()
+      .send(SMS, signal())
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentDeliveryFailure);
     expect((error as Error).message).toBe('Vonage answered 400: Invalid params - fake answered 400');
   });
 
   it.each([503, 500, 429] as const)('vonage: a %i is an error to retry', async (status) => {
     fake.answers = [status];
-    const error = await vonage().send(SMS, signal()).catch((e: unknown) => e);
+    const error = await vonage()
+      .send(SMS, signal())
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(PermanentDeliveryFailure);
     expect((error as Error).message).toMatch(new RegExp(`^Vonage answered ${status}`));
@@ -83,7 +87,9 @@ describe('SMS providers', () => {
 
   it('vonage: a provider that never answers is abandoned at the timeout, to be retried', async () => {
     fake.answers = ['hang'];
-    const error = await vonage(300).send(SMS, signal()).catch((e: unknown) => e);
+    const error = await vonage(300)
+      .send(SMS, signal())
+      .catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(PermanentDeliveryFailure);
     expect((error as Error).message).toBe('Vonage did not answer in time');
     expect(fake.requests).toHaveLength(1);

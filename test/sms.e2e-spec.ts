@@ -252,10 +252,14 @@ describe('a text message when a todo is created', () => {
     // Requests go to both instances, as a load balancer would spread them.
     for (let i = 0; i < 20; i++) await createTodo(user, `todo ${i}`, i % 2 === 0 ? app : second).expect(201);
 
-    await until(async () => {
-      const jobs = await jobsTo(user.phone);
-      return jobs.length === 20 && jobs.every((j) => j.state === 'completed');
-    }, 'all 20 deliveries', 60_000);
+    await until(
+      async () => {
+        const jobs = await jobsTo(user.phone);
+        return jobs.length === 20 && jobs.every((j) => j.state === 'completed');
+      },
+      'all 20 deliveries',
+      60_000,
+    );
     const jobs = await jobsTo(user.phone);
     const requests = fake.requestsTo(user.phone);
     expect(requests).toHaveLength(20);

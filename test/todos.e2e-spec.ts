@@ -29,12 +29,9 @@ describe('todos', () => {
   const http = () => request(app.getHttpServer());
   const as = (user: SignedInUser) => ({
     get: (url: string) => http().get(url).set(bearer(user.accessToken)),
-    post: (url: string, body?: object | string) =>
-      http().post(url).set(bearer(user.accessToken)).send(body),
-    patch: (url: string, body?: object | string) =>
-      http().patch(url).set(bearer(user.accessToken)).send(body),
-    delete: (url: string, body?: object) =>
-      http().delete(url).set(bearer(user.accessToken)).send(body),
+    post: (url: string, body?: object | string) => http().post(url).set(bearer(user.accessToken)).send(body),
+    patch: (url: string, body?: object | string) => http().patch(url).set(bearer(user.accessToken)).send(body),
+    delete: (url: string, body?: object) => http().delete(url).set(bearer(user.accessToken)).send(body),
   });
   const create = async (user: SignedInUser, body: object): Promise<Todo> => (await as(user).post('/todos', body).expect(201)).body;
 
@@ -126,16 +123,24 @@ describe('todos', () => {
 
     it.each(['id', 'userId', 'ownerId', 'createdAt', 'updatedAt', 'user'])('refuses an unknown field %s', async (field) => {
       const value = field === 'id' || field === 'userId' || field === 'ownerId' ? bob.userId : '2020-01-01T00:00:00.000Z';
-      const res = await as(alice).post('/todos', { title: 'mine', [field]: value }).expect(400);
+      const res = await as(alice)
+        .post('/todos', { title: 'mine', [field]: value })
+        .expect(400);
       expect(JSON.stringify(res.body.message)).toContain(field);
     });
   });
 
   describe('read, update and delete by id', () => {
     it.each(['get', 'patch', 'delete'] as const)('%s with a malformed id is a 400, an unknown one a 404', async (method) => {
-      await as(alice)[method]('/todos/not-a-uuid', method === 'patch' ? { title: 'x' } : undefined).expect(400);
-      await as(alice)[method]('/todos/1', method === 'patch' ? { title: 'x' } : undefined).expect(400);
-      const res = await as(alice)[method](`/todos/${UNKNOWN_ID}`, method === 'patch' ? { title: 'x' } : undefined).expect(404);
+      await as(alice)
+        [method]('/todos/not-a-uuid', method === 'patch' ? { title: 'x' } : undefined)
+        .expect(400);
+      await as(alice)
+        [method]('/todos/1', method === 'patch' ? { title: 'x' } : undefined)
+        .expect(400);
+      const res = await as(alice)
+        [method](`/todos/${UNKNOWN_ID}`, method === 'patch' ? { title: 'x' } : undefined)
+        .expect(404);
       expect(res.body).toMatchObject({ statusCode: 404 });
     });
 
@@ -155,9 +160,7 @@ describe('todos', () => {
       expect(res.body.createdAt).toBe(todo.createdAt);
 
       await sleep(5);
-      const again = await as(alice)
-        .patch(`/todos/${todo.id}`, { title: 'Final', description: null, dueAt: null })
-        .expect(200);
+      const again = await as(alice).patch(`/todos/${todo.id}`, { title: 'Final', description: null, dueAt: null }).expect(200);
       expect(again.body).toEqual({ ...res.body, title: 'Final', description: null, dueAt: null, updatedAt: again.body.updatedAt });
       expect(Date.parse(again.body.updatedAt)).toBeGreaterThan(Date.parse(res.body.updatedAt));
       await expect(as(alice).get(`/todos/${todo.id}`).expect(200)).resolves.toMatchObject({ body: again.body });
@@ -474,7 +477,9 @@ describe('todos', () => {
       await expect(as(alice).get(`/todos/${todo.id}`).expect(200)).resolves.toMatchObject({
         body: { title: text, description: text },
       });
-      const patched = await as(alice).patch(`/todos/${todo.id}`, { title: `${text}!` }).expect(200);
+      const patched = await as(alice)
+        .patch(`/todos/${todo.id}`, { title: `${text}!` })
+        .expect(200);
       expect(patched.body.title).toBe(`${text}!`);
     }
     // The todos table survived the injection attempts and the list still reads them back.

@@ -6,7 +6,18 @@ import request from 'supertest';
 import { k4Public, type TokenFormat } from '../src/auth/tokens/key-files.js';
 import { KeyStore } from '../src/auth/tokens/key-store.js';
 import { createTestApp } from './support/app.js';
-import { bearer, expectInvalidToken, logIn, me, PASSWORD, refresh, signUp, signUpAndLogIn, type SignedInUser, type TokenPair } from './support/auth.js';
+import {
+  bearer,
+  expectInvalidToken,
+  logIn,
+  me,
+  PASSWORD,
+  refresh,
+  signUp,
+  signUpAndLogIn,
+  type SignedInUser,
+  type TokenPair,
+} from './support/auth.js';
 import { claimsOf, forge, formatOf, timeIn } from './support/tokens.js';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -24,7 +35,9 @@ describe('TOKEN_FORMAT=paseto', () => {
     const pair = await signUpAndLogIn(app);
     expect(pair.accessToken).toMatch(/^v4\.public\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(pair.refreshToken).toMatch(/^v4\.public\./);
-    const published = (await request(app.getHttpServer()).get('/.well-known/paserk.json').expect(200)).body as { keys: { kid: string; paserk: string }[] };
+    const published = (await request(app.getHttpServer()).get('/.well-known/paserk.json').expect(200)).body as {
+      keys: { kid: string; paserk: string }[];
+    };
     const accessKid = JSON.parse(Buffer.from(pair.accessToken.split('.')[3], 'base64url').toString()).kid;
     const refreshKid = JSON.parse(Buffer.from(pair.refreshToken.split('.')[3], 'base64url').toString()).kid;
     const key = published.keys.find((k) => k.kid === accessKid);
@@ -100,8 +113,14 @@ describe('TOKEN_FORMAT=paseto', () => {
     const laptop = await logIn(app, email, PASSWORD, 'laptop');
     const res = await request(app.getHttpServer()).get('/auth/sessions').set(bearer(laptop.accessToken)).expect(200);
     expect(res.body).toHaveLength(2);
-    expect(res.body.find((s: { current: boolean }) => s.current)).toMatchObject({ id: claimsOf(laptop.accessToken).sid, userAgent: 'laptop' });
-    await request(app.getHttpServer()).delete(`/auth/sessions/${String(claimsOf(phone.accessToken).sid)}`).set(bearer(laptop.accessToken)).expect(204);
+    expect(res.body.find((s: { current: boolean }) => s.current)).toMatchObject({
+      id: claimsOf(laptop.accessToken).sid,
+      userAgent: 'laptop',
+    });
+    await request(app.getHttpServer())
+      .delete(`/auth/sessions/${String(claimsOf(phone.accessToken).sid)}`)
+      .set(bearer(laptop.accessToken))
+      .expect(204);
     expectInvalidToken(await me(app, phone.accessToken));
   });
 });
@@ -135,28 +154,46 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('the guard, TOKEN_FORMAT=%s'
     ['wrong typ', () => access({ typ: 'refresh', key: 'k' })],
     ['a refresh token', async () => pair.refreshToken],
     ['the refresh key signing an access token', () => forge(format, 'refresh', base)],
-    ['a foreign key under the real kid', () =>
-      forge(format, 'access', base, { key: format === 'jwt' ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : generateKeyPairSync('ed25519').privateKey })],
-    ['an unknown kid', () => forge(format, 'access', base, { kid: format === 'jwt' ? 'no-such-kid' : 'k4.pid.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })],
+    [
+      'a foreign key under the real kid',
+      () =>
+        forge(format, 'access', base, {
+          key:
+            format === 'jwt' ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : generateKeyPairSync('ed25519').privateKey,
+        }),
+    ],
+    [
+      'an unknown kid',
+      () =>
+        forge(format, 'access', base, {
+          kid: format === 'jwt' ? 'no-such-kid' : 'k4.pid.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        }),
+    ],
     ['a session that does not exist', () => access({ sid: '00000000-0000-4000-8000-000000000000' })],
     ['another user as sub on this session', () => access({ sub: '00000000-0000-4000-8000-000000000000' })],
   ];
   const specific: Record<TokenFormat, [string, () => Promise<string>][]> = {
     jwt: [
       ['alg "none"', async () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(base)}.`],
-      ['HS256 with the public PEM as the secret', async () => {
-        const keys = await KeyStore.load({ KEYS_DIR: process.env.KEYS_DIR!, NODE_ENV: 'test' });
-        const pem = createPublicKey(keys.jwt!.access.privateKey).export({ type: 'spki', format: 'pem' }) as string;
-        const unsigned = `${b64({ alg: 'HS256', typ: 'JWT', kid: keys.jwt!.access.kid })}.${b64(base)}`;
-        return `${unsigned}.${createHmac('sha256', pem).update(unsigned).digest('base64url')}`;
-      }],
+      [
+        'HS256 with the public PEM as the secret',
+        async () => {
+          const keys = await KeyStore.load({ KEYS_DIR: process.env.KEYS_DIR!, NODE_ENV: 'test' });
+          const pem = createPublicKey(keys.jwt!.access.privateKey).export({ type: 'spki', format: 'pem' }) as string;
+          const unsigned = `${b64({ alg: 'HS256', typ: 'JWT', kid: keys.jwt!.access.kid })}.${b64(base)}`;
+          return `${unsigned}.${createHmac('sha256', pem).update(unsigned).digest('base64url')}`;
+        },
+      ],
     ],
     paseto: [
-      ['a v4.local token encrypted with the public key bytes', async () => {
-        const keys = await KeyStore.load({ KEYS_DIR: process.env.KEYS_DIR!, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
-        const paserk = k4Public(createPublicKey(keys.paseto!.access.privateKey));
-        return pasetoTsEncrypt(`k4.local.${paserk.slice('k4.public.'.length)}`, base, { footer: { kid: keys.paseto!.access.kid } });
-      }],
+      [
+        'a v4.local token encrypted with the public key bytes',
+        async () => {
+          const keys = await KeyStore.load({ KEYS_DIR: process.env.KEYS_DIR!, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
+          const paserk = k4Public(createPublicKey(keys.paseto!.access.privateKey));
+          return pasetoTsEncrypt(`k4.local.${paserk.slice('k4.public.'.length)}`, base, { footer: { kid: keys.paseto!.access.kid } });
+        },
+      ],
       ['a v3.public header on a real token', async () => pair.accessToken.replace(/^v4\./, 'v3.')],
       ['the footer removed', async () => pair.accessToken.split('.').slice(0, 3).join('.')],
     ],
@@ -172,7 +209,12 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('the guard, TOKEN_FORMAT=%s'
     const other = await signUpAndLogIn(app);
     // Control: the same forgery with the right key is accepted (on another session, as it spends it).
     await refresh(app, await forge(format, 'refresh', claimsOf(other.refreshToken))).expect(200);
-    expectInvalidToken(await refresh(app, await forge(format, 'refresh', { ...claims, key: createHmac('sha256', 'guess').update(String(claims.sub)).digest('base64url') })));
+    expectInvalidToken(
+      await refresh(
+        app,
+        await forge(format, 'refresh', { ...claims, key: createHmac('sha256', 'guess').update(String(claims.sub)).digest('base64url') }),
+      ),
+    );
   });
 });
 

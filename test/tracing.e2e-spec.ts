@@ -18,7 +18,7 @@ const PHONE = newMobileNumber();
 /** The span and all its ancestors in `spans`, nearest first. */
 function ancestry(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] {
   const chain = [span];
-  for (let parent = span.parentSpanId; parent; ) {
+  for (let parent = span.parentSpanId; parent;) {
     const next = spans.find((s) => s.spanId === parent);
     if (!next) break;
     chain.push(next);
@@ -111,7 +111,10 @@ describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
     expect(request.attributes['http.route']).toBe('/todos');
     expect(request.parentSpanId).toBeUndefined();
 
-    const delivery = await receiver.waitFor((s) => s.name === 'sms deliver' && s.traceId === request.traceId, 'sms deliver in the request trace');
+    const delivery = await receiver.waitFor(
+      (s) => s.name === 'sms deliver' && s.traceId === request.traceId,
+      'sms deliver in the request trace',
+    );
     const vonageCall = await receiver.waitFor(
       (s) => s.kind === CLIENT && s.traceId === request.traceId && String(s.attributes['url.full']).startsWith(`${vonage.url}/v1/messages`),
       'the Vonage call',
@@ -120,7 +123,9 @@ describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
 
     const handler = spans.find((s) => s.name === 'TodosController.create');
     expect(handler?.parentSpanId).toBe(request.spanId);
-    const sql = spans.filter((s) => s.kind === CLIENT && (s.attributes['db.system.name'] === 'postgresql' || s.attributes['db.system'] === 'postgresql'));
+    const sql = spans.filter(
+      (s) => s.kind === CLIENT && (s.attributes['db.system.name'] === 'postgresql' || s.attributes['db.system'] === 'postgresql'),
+    );
     expect(sql.length).toBeGreaterThan(0);
     // The todo's insert and the queue's insert, under the handler, in the request's tree.
     for (const span of sql.filter((s) => ancestry(s, spans).includes(handler!))) expect(ancestry(span, spans).at(-1)).toBe(request);
@@ -142,8 +147,16 @@ describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
       'a Redis span in the login trace',
     );
     const signup = await receiver.waitFor((s) => s.kind === SERVER && s.name === 'POST /auth/signup', 'POST /auth/signup');
-    const smtpSend = await receiver.waitFor((s) => s.name === 'smtp send' && s.traceId === signup.traceId, 'the verification mail over SMTP');
-    expect(ancestry(smtpSend, receiver.trace(signup.traceId)).map((s) => s.name)).toEqual(['smtp send', 'mail deliver', 'AuthController.signup', 'POST /auth/signup']);
+    const smtpSend = await receiver.waitFor(
+      (s) => s.name === 'smtp send' && s.traceId === signup.traceId,
+      'the verification mail over SMTP',
+    );
+    expect(ancestry(smtpSend, receiver.trace(signup.traceId)).map((s) => s.name)).toEqual([
+      'smtp send',
+      'mail deliver',
+      'AuthController.signup',
+      'POST /auth/signup',
+    ]);
     await receiver.waitFor((s) => s.kind === SERVER && s.name === 'PATCH /users/me', 'PATCH /users/me');
 
     // The request's log line carries the ids of its server span.

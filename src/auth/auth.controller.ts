@@ -70,7 +70,13 @@ export class AuthController {
     examples: {
       'token pair': {
         summary: 'Two-factor authentication off',
-        value: { accessToken: 'eyJhbGciOiJSUzI1NiIs…', refreshToken: 'eyJhbGciOiJSUzI1NiIs…', tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800 },
+        value: {
+          accessToken: 'eyJhbGciOiJSUzI1NiIs…',
+          refreshToken: 'eyJhbGciOiJSUzI1NiIs…',
+          tokenType: 'Bearer',
+          expiresIn: 900,
+          refreshExpiresIn: 604800,
+        },
       },
       'second factor needed': {
         summary: 'Two-factor authentication on',
@@ -120,10 +126,14 @@ export class AuthController {
   @ApiBearerAuth(BEARER)
   @Post('logout')
   @HttpCode(204)
-  @ApiOperation({ summary: "End this session: its access and refresh tokens stop working at once" })
+  @ApiOperation({ summary: 'End this session: its access and refresh tokens stop working at once' })
   @ApiNoContentResponse({ description: 'Logged out; the cookie is cleared.' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
-  async logout(@CurrentUser() user: AuthUser, @ClientDevice() device: Device, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+  async logout(
+    @CurrentUser() user: AuthUser,
+    @ClientDevice() device: Device,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
     await this.sessions.revoke(user.sessionId, user.userId, device);
     this.cookie.clear(reply);
   }
@@ -134,7 +144,11 @@ export class AuthController {
   @ApiOperation({ summary: 'End every session of this user' })
   @ApiNoContentResponse({ description: 'Every session revoked; the cookie is cleared.' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
-  async logoutAll(@CurrentUser() user: AuthUser, @ClientDevice() device: Device, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+  async logoutAll(
+    @CurrentUser() user: AuthUser,
+    @ClientDevice() device: Device,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
     await this.sessions.revokeEverywhere(user.userId, device);
     this.cookie.clear(reply);
   }
@@ -156,7 +170,11 @@ export class AuthController {
   @ApiBadRequestResponse({ description: 'The id is not a UUID.' })
   @ApiNotFoundResponse({ description: 'No active session of yours has this id.' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
-  async deleteSession(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string, @ClientDevice() device: Device): Promise<void> {
+  async deleteSession(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseUUIDPipe) id: string,
+    @ClientDevice() device: Device,
+  ): Promise<void> {
     await this.sessions.revokeOrThrow(id, user.userId, device);
   }
 }

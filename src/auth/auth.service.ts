@@ -196,7 +196,13 @@ export class AuthService {
    * transaction commits): what a password change and a reset share. False when the password was
    * no longer `currentHash` (null: whatever it is).
    */
-  private async replacePassword(tx: Tx, userId: string, passwordHash: string, tokenHash: string, currentHash: string | null): Promise<boolean> {
+  private async replacePassword(
+    tx: Tx,
+    userId: string,
+    passwordHash: string,
+    tokenHash: string,
+    currentHash: string | null,
+  ): Promise<boolean> {
     const [replaced] = await this.db.run(USERS.replacePassword, [userId, passwordHash, tokenHash, currentHash], tx);
     if (!replaced) return false;
     await this.sessions.revokeAll(userId, tx);

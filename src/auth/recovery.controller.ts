@@ -59,7 +59,10 @@ export class RecoveryController {
   })
   @ApiAcceptedResponse(queued('The mail is queued.', QUEUED_FOR_YOU))
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
-  @ApiConflictResponse({ description: 'The address is already verified.', ...error(409, 'Conflict', 'The email address is already verified') })
+  @ApiConflictResponse({
+    description: 'The address is already verified.',
+    ...error(409, 'Conflict', 'The email address is already verified'),
+  })
   @ApiTooManyRequestsResponse(RATE_LIMITED)
   async requestVerification(@CurrentUser() user: AuthUser): Promise<MailQueuedDto> {
     await this.auth.requestEmailVerification(user.userId);
@@ -107,8 +110,14 @@ export class RecoveryController {
       'Like a password change: the tokenHash is redrawn and every session revoked, so every access and refresh token dies and ' +
       'every device is logged out; reset links issued before stop working. Log in again with the new password.',
   })
-  @ApiNoContentResponse({ description: 'The password is changed; the address counts as verified (if it was not, the phone number and text messages are cleared); failed logins counted against the account are forgotten.' })
-  @ApiBadRequestResponse({ description: 'Malformed, unknown, used or expired token, or a password outside 8-72 bytes.', ...INVALID_LINK_RESPONSE })
+  @ApiNoContentResponse({
+    description:
+      'The password is changed; the address counts as verified (if it was not, the phone number and text messages are cleared); failed logins counted against the account are forgotten.',
+  })
+  @ApiBadRequestResponse({
+    description: 'Malformed, unknown, used or expired token, or a password outside 8-72 bytes.',
+    ...INVALID_LINK_RESPONSE,
+  })
   async resetPassword(@Body() dto: ResetPasswordDto, @ClientDevice() device: Device): Promise<void> {
     await this.auth.resetPassword(dto, device);
   }

@@ -36,10 +36,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
-      body =
-        typeof response === 'string'
-          ? { statusCode: status, message: response }
-          : ({ statusCode: status, ...response } as ErrorBody);
+      body = typeof response === 'string' ? { statusCode: status, message: response } : ({ statusCode: status, ...response } as ErrorBody);
       body.error ??= STATUS_CODES[status];
       if (exception instanceof InvalidTokenException) {
         void reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');

@@ -101,7 +101,10 @@ describe('development logs', () => {
     const nest = new PinoNestLogger(createLogger({ LOG_LEVEL: 'info' }, new PrettyLines(stream, false)), {});
     const link = 'http://localhost:3000/verify-email?token=abc.def';
     const mail = render('verify-email', { email: 'ada@example.com', link, ttlSeconds: 86400 });
-    await new LogTransport(true, (line) => nest.log(line, 'Mail')).send({ id: 'm1', to: 'ada@example.com', ...mail }, new AbortController().signal);
+    await new LogTransport(true, (line) => nest.log(line, 'Mail')).send(
+      { id: 'm1', to: 'ada@example.com', ...mail },
+      new AbortController().signal,
+    );
     const printed = lines.join('').split('\n');
     expect(printed[0]).toMatch(/INFO {2}\[Mail\] mail m1 to ada@example.com \(not sent: no SMTP_URL\): Confirm your email address$/);
     expect(printed.map((line) => line.trim())).toContain(link);

@@ -121,7 +121,8 @@ export function prettyLine(json: string, colors = false): string {
   const { level, time, msg, context, pid: _pid, hostname: _hostname, ...fields } = entry;
   const [name, color] = LEVELS[level as number] ?? [String(level), 0];
   const paint = (text: string, code: number) => (colors ? `\x1b[${code}m${text}\x1b[39m` : text);
-  const clock = new Date(typeof time === 'number' ? time : Date.now()).toTimeString().slice(0, 8) + `.${String(Number(time) % 1000).padStart(3, '0')}`;
+  const clock =
+    new Date(typeof time === 'number' ? time : Date.now()).toTimeString().slice(0, 8) + `.${String(Number(time) % 1000).padStart(3, '0')}`;
   const [first, ...more] = (typeof msg === 'string' ? msg : JSON.stringify(msg ?? '')).split('\n');
   const inline: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
@@ -129,7 +130,15 @@ export function prettyLine(json: string, colors = false): string {
     if (typeof value === 'string' && value.includes('\n')) more.push(`${key}:`, ...value.split('\n').map((line) => `  ${line}`));
     else inline.push(`${key}=${typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`);
   }
-  const head = [paint(clock, 90), paint(name.padEnd(5), color), typeof context === 'string' ? paint(`[${context}]`, 33) : '', first, ...inline].filter(Boolean).join(' ');
+  const head = [
+    paint(clock, 90),
+    paint(name.padEnd(5), color),
+    typeof context === 'string' ? paint(`[${context}]`, 33) : '',
+    first,
+    ...inline,
+  ]
+    .filter(Boolean)
+    .join(' ');
   return [head, ...more.map((line) => `    ${line}`)].join('\n') + '\n';
 }
 

@@ -7,9 +7,11 @@ import { VARIABLES } from './environment.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 
 describe('the configuration tables', () => {
-  it.each(['README.md', 'docs/API.md'])('in %s are the schema\'s (run `npm run docs:config` after changing it)', (file) => {
+  it.each(['README.md', 'docs/API.md'])("in %s are the schema's (run `npm run docs:config` after changing it)", (file) => {
     const text = readFileSync(join(ROOT, file), 'utf8');
-    expect(text.slice(text.indexOf(TABLE_BEGIN), text.indexOf(TABLE_END) + TABLE_END.length)).toBe(`${TABLE_BEGIN}\n${configurationTable()}\n${TABLE_END}`);
+    expect(text.slice(text.indexOf(TABLE_BEGIN), text.indexOf(TABLE_END) + TABLE_END.length)).toBe(
+      `${TABLE_BEGIN}\n${configurationTable()}\n${TABLE_END}`,
+    );
   });
 
   it('have one row per variable, naming its default and what it accepts', () => {

@@ -144,7 +144,9 @@ describe('validateEnvironment', () => {
 
 describe('the configuration schema', () => {
   it('says what a refused variable accepts, in the words of its declaration', () => {
-    expect(() => validateEnvironment({ PORT: '70000' })).toThrow(new ConfigurationError('Invalid configuration: PORT must be an integer from 1 to 65535'));
+    expect(() => validateEnvironment({ PORT: '70000' })).toThrow(
+      new ConfigurationError('Invalid configuration: PORT must be an integer from 1 to 65535'),
+    );
     expect(() => validateEnvironment({ NODE_ENV: 'staging' })).toThrow(
       new ConfigurationError('Invalid configuration: NODE_ENV must be development, production or test'),
     );
@@ -172,7 +174,10 @@ describe('the configuration schema', () => {
     for (const [name, declared] of Object.entries(VARIABLES)) {
       const d = declared as { meaning: string; default?: string; unset?: string; requiredWhen?: object };
       expect({ name, meaning: d.meaning.length > 0 }).toEqual({ name, meaning: true });
-      expect({ name, documented: [d.default, d.unset, d.requiredWhen].filter((x) => x !== undefined).length }).toEqual({ name, documented: 1 });
+      expect({ name, documented: [d.default, d.unset, d.requiredWhen].filter((x) => x !== undefined).length }).toEqual({
+        name,
+        documented: 1,
+      });
     }
   });
 });

@@ -30,13 +30,13 @@ const seconds = (min: number, max: number) => integer(min, max, `a whole number 
 
 const spelled = (values: readonly string[]) => `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
 
-const oneOf = <const V extends readonly [string, ...string[]]>(values: V) =>
-  rule(spelled(values), (error) => z.enum(values, { error }));
+const oneOf = <const V extends readonly [string, ...string[]]>(values: V) => rule(spelled(values), (error) => z.enum(values, { error }));
 
 const matching = (pattern: RegExp, accepts: string, maxLength = Infinity) =>
   rule(accepts, (error) => z.string().regex(pattern, { error }).max(maxLength, { error }));
 
-const text = (maxLength: number) => rule(`text of 1 to ${maxLength} characters`, (error) => z.string().min(1, { error }).max(maxLength, { error }));
+const text = (maxLength: number) =>
+  rule(`text of 1 to ${maxLength} characters`, (error) => z.string().min(1, { error }).max(maxLength, { error }));
 
 /** Checked by the parser that later reads it (config/operations.ts), so the two can never disagree. */
 const parsableBy = (parse: (raw: string) => unknown, accepts: string) =>
@@ -65,7 +65,10 @@ interface Declared<T> {
 
 type Variable<T, S extends z.ZodType> = Declared<T> & { schema: S };
 
-function variable<T>(rule: Rule<T>, doc: Omit<Declared<T>, 'rule' | 'unset' | 'requiredWhen'> & { default: string }): Variable<T, z.ZodType<T, string>>;
+function variable<T>(
+  rule: Rule<T>,
+  doc: Omit<Declared<T>, 'rule' | 'unset' | 'requiredWhen'> & { default: string },
+): Variable<T, z.ZodType<T, string>>;
 function variable<T>(rule: Rule<T>, doc: Omit<Declared<T>, 'rule' | 'default'>): Variable<T, z.ZodOptional<z.ZodType<T, string>>>;
 function variable<T>(rule: Rule<T>, doc: Omit<Declared<T>, 'rule'>): Variable<T, z.ZodType> {
   return { ...doc, rule, schema: doc.default === undefined ? rule.schema.optional() : rule.schema };
@@ -92,11 +95,17 @@ export const VARIABLES = {
     unset: 'the embedded database (`npm run db:reset` removes its data)',
     meaning: 'the PostgreSQL database',
   }),
-  EMBEDDED_PG_PORT: variable(integer(1, 65535), { default: '54329', meaning: 'port of the embedded database (used when `DATABASE_URL` is unset)' }),
-  KEYS_DIR: variable(rule('a path', (error) => z.string().min(1, { error })), {
-    default: './keys',
-    meaning: 'folder of the PEM key files (docs/API.md, Keys)',
+  EMBEDDED_PG_PORT: variable(integer(1, 65535), {
+    default: '54329',
+    meaning: 'port of the embedded database (used when `DATABASE_URL` is unset)',
   }),
+  KEYS_DIR: variable(
+    rule('a path', (error) => z.string().min(1, { error })),
+    {
+      default: './keys',
+      meaning: 'folder of the PEM key files (docs/API.md, Keys)',
+    },
+  ),
   JWT_ACCESS_TTL: variable(seconds(60, 86_400), { default: '900', meaning: 'access token lifetime' }),
   JWT_REFRESH_TTL: variable(seconds(300, 31_536_000), { default: '604800', meaning: 'refresh token (session) lifetime' }),
   // About 370 bytes an entry (measured): the maximum stays under 40 MB of the 192 MB production heap.
@@ -105,8 +114,8 @@ export const VARIABLES = {
     meaning:
       "access tokens each instance remembers after a strategy accepted them (~370 bytes each), so a token's signature is checked once, not on every request; `0` checks it every time. Only canonical token texts, keyed by their SHA-256; expiry and session are still checked on every request",
   }),
-  JWT_ISSUER: variable(text(200), { default: 'todo-api', meaning: 'the tokens\' `iss`' }),
-  JWT_AUDIENCE: variable(text(200), { default: 'todo-api', meaning: 'the tokens\' `aud`' }),
+  JWT_ISSUER: variable(text(200), { default: 'todo-api', meaning: "the tokens' `iss`" }),
+  JWT_AUDIENCE: variable(text(200), { default: 'todo-api', meaning: "the tokens' `aud`" }),
   BCRYPT_ROUNDS: variable(integer(4, 16), { default: '12', meaning: 'bcrypt cost of password hashes' }),
   AUTH_RATE_LIMIT: variable(integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'), {
     default: '10',
@@ -138,7 +147,11 @@ export const VARIABLES = {
   }),
   // A display name and an address, or a bare address; no line breaks (header injection).
   MAIL_FROM: variable(
-    matching(/^([^\r\n<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'an address, optionally with a name: "Todo API <no-reply@example.com>"', 320),
+    matching(
+      /^([^\r\n<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/,
+      'an address, optionally with a name: "Todo API <no-reply@example.com>"',
+      320,
+    ),
     { default: 'Todo API <no-reply@localhost>', meaning: 'sender of every mail' },
   ),
   EMAIL_VERIFY_TTL: variable(seconds(60, 2_592_000), { default: '86400', meaning: 'lifetime of an e-mail verification link' }),
@@ -164,9 +177,15 @@ export const VARIABLES = {
     meaning: '`log` writes each text message to the log (number masked); `vonage` sends it',
   }),
   VONAGE_API_KEY: variable(matching(/^\S+$/, 'a value without spaces'), { requiredWhen: REQUIRED_FOR_VONAGE, meaning: 'Vonage API key' }),
-  VONAGE_API_SECRET: variable(matching(/^\S+$/, 'a value without spaces'), { requiredWhen: REQUIRED_FOR_VONAGE, meaning: 'Vonage API secret' }),
+  VONAGE_API_SECRET: variable(matching(/^\S+$/, 'a value without spaces'), {
+    requiredWhen: REQUIRED_FOR_VONAGE,
+    meaning: 'Vonage API secret',
+  }),
   VONAGE_FROM: variable(
-    matching(/^([A-Za-z0-9][A-Za-z0-9 ]{0,10}|\d{1,15})$/, 'a sender id of 1 to 11 letters, digits or spaces, or a number of at most 15 digits'),
+    matching(
+      /^([A-Za-z0-9][A-Za-z0-9 ]{0,10}|\d{1,15})$/,
+      'a sender id of 1 to 11 letters, digits or spaces, or a number of at most 15 digits',
+    ),
     { requiredWhen: REQUIRED_FOR_VONAGE, meaning: 'the sender of text messages' },
   ),
   VONAGE_API_URL: variable(baseUrl('https://api.nexmo.com'), {
@@ -194,7 +213,10 @@ export const VARIABLES = {
     meaning: 'bearer token that `/metrics` requires',
   }),
   // API.md, Abuse limits; what each counts is the table in common/rate-limit/limits.ts.
-  LOGIN_ACCOUNT_LIMIT: variable(integer(1, 1_000_000), { default: '10', meaning: 'failed logins per account (email), from any address, per `LOGIN_ACCOUNT_WINDOW`' }),
+  LOGIN_ACCOUNT_LIMIT: variable(integer(1, 1_000_000), {
+    default: '10',
+    meaning: 'failed logins per account (email), from any address, per `LOGIN_ACCOUNT_WINDOW`',
+  }),
   LOGIN_ACCOUNT_WINDOW: variable(seconds(1, 86_400), { default: '900', meaning: 'the failed-login window' }),
   PASSWORD_CHECK_LIMIT: variable(integer(1, 1_000_000), {
     default: '5',
@@ -216,11 +238,20 @@ export const VARIABLES = {
     meaning: 'encrypts TOTP secrets at rest (AES-256-GCM)',
   }),
   MFA_ENCRYPTION_KEYS_RETIRED: variable(
-    matching(new RegExp(`^${MFA_KEY.source.slice(1, -1)}(,${MFA_KEY.source.slice(1, -1)})*$`), 'comma-separated keys of 32 bytes in base64'),
-    { unset: 'none', meaning: 'earlier `MFA_ENCRYPTION_KEY` values: secrets sealed under them still open (and are sealed again under the current key)' },
+    matching(
+      new RegExp(`^${MFA_KEY.source.slice(1, -1)}(,${MFA_KEY.source.slice(1, -1)})*$`),
+      'comma-separated keys of 32 bytes in base64',
+    ),
+    {
+      unset: 'none',
+      meaning: 'earlier `MFA_ENCRYPTION_KEY` values: secrets sealed under them still open (and are sealed again under the current key)',
+    },
   ),
   WEBAUTHN_RP_ID: variable(
-    matching(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'a lower-case host name without scheme or port, e.g. app.example.com'),
+    matching(
+      /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+      'a lower-case host name without scheme or port, e.g. app.example.com',
+    ),
     { default: 'localhost', meaning: "the passkeys' relying party: the pages' host or a parent domain of it" },
   ),
   WEBAUTHN_ORIGINS: variable(parsableBy(parseCorsOrigins, 'comma-separated exact origins such as https://app.example.com'), {
@@ -233,10 +264,13 @@ export const VARIABLES = {
   }),
   // Read first by tracing/instrument.ts (node --import), before the app exists; declared here so a
   // malformed value stops start-up naming it. The SDK reads its own OTEL_* variables (sampler, protocol).
-  OTEL_EXPORTER_OTLP_ENDPOINT: variable(matching(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'the http(s) URL of an OTLP/HTTP collector, e.g. http://localhost:4318'), {
-    unset: 'no tracing: the OpenTelemetry SDK is never loaded',
-    meaning: 'where traces are exported (OTLP/HTTP); sampled by `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`',
-  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable(
+    matching(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'the http(s) URL of an OTLP/HTTP collector, e.g. http://localhost:4318'),
+    {
+      unset: 'no tracing: the OpenTelemetry SDK is never loaded',
+      meaning: 'where traces are exported (OTLP/HTTP); sampled by `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`',
+    },
+  ),
   UV_THREADPOOL_SIZE: variable(integer(1, 1024), {
     default: '4',
     meaning: "libuv's threadpool, read by Node itself; bcrypt uses at most all but one of its threads",
@@ -244,7 +278,9 @@ export const VARIABLES = {
 };
 
 type Variables = typeof VARIABLES;
-const shape = Object.fromEntries(Object.entries(VARIABLES).map(([name, v]) => [name, v.schema])) as { [K in keyof Variables]: Variables[K]['schema'] };
+const shape = Object.fromEntries(Object.entries(VARIABLES).map(([name, v]) => [name, v.schema])) as {
+  [K in keyof Variables]: Variables[K]['schema'];
+};
 
 const schema = z
   .object(shape)

@@ -7,7 +7,10 @@ import { dirname, join } from 'node:path';
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHECK = join(ROOT, 'scripts', 'check-node.mjs');
 /** The oldest Node package.json's engines admit, e.g. 22.22.3 of `^22.22.3 || ^24.15.0 || >=26.0.0`. */
-const OLDEST = /(\d+)\.(\d+)\.(\d+)/.exec((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node)!.slice(1).map(Number);
+const OLDEST = /(\d+)\.(\d+)\.(\d+)/
+  .exec((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node)!
+  .slice(1)
+  .map(Number);
 
 const older = (version: string) => {
   const v = version.split('.').map(Number);
@@ -38,7 +41,8 @@ describe('the Node.js version check', () => {
 
   it('is what npm start, start:dev and test run first, and npm ci refuses through .npmrc', () => {
     const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    for (const name of ['start', 'start:dev', 'test']) expect({ name, script: scripts[name] }).toEqual({ name, script: expect.stringMatching(/^node scripts\/check-node\.mjs && /) });
+    for (const name of ['start', 'start:dev', 'test'])
+      expect({ name, script: scripts[name] }).toEqual({ name, script: expect.stringMatching(/^node scripts\/check-node\.mjs && /) });
     expect(readFileSync(join(ROOT, '.npmrc'), 'utf8')).toMatch(/^engine-strict=true$/m);
   });
 
@@ -60,7 +64,12 @@ describe('the Node.js version check', () => {
       const dir = mkdtempSync(join(tmpdir(), 'engine-strict-'));
       try {
         for (const file of ['package.json', 'package-lock.json', '.npmrc']) cpSync(join(ROOT, file), join(dir, file));
-        const run = spawnSync('npm', ['ci', '--dry-run', '--offline', '--no-audit', '--no-fund'], { cwd: dir, env: oldNodeEnv(), encoding: 'utf8', timeout: 60_000 });
+        const run = spawnSync('npm', ['ci', '--dry-run', '--offline', '--no-audit', '--no-fund'], {
+          cwd: dir,
+          env: oldNodeEnv(),
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
         expect(run.status).not.toBe(0);
         expect(run.stderr).toMatch(/EBADENGINE[\s\S]*Required: \{"node":"\^22\.22\.3 \|\| \^24\.15\.0 \|\| >=26\.0\.0"\}/);
         expect(existsSync(join(dir, 'node_modules'))).toBe(false);

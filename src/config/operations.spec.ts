@@ -10,9 +10,7 @@ describe('parseTrustProxy', () => {
     ['10.0.0.0/8, ::1', ['10.0.0.0/8', '::1']],
   ])('reads %s', (raw, parsed) => expect(parseTrustProxy(raw)).toEqual(parsed));
 
-  it.each(['', 'yes', '10.0.0.0/33', '1.2.3.4/8/1', 'example.com'])('refuses %p', (raw) =>
-    expect(parseTrustProxy(raw)).toBeUndefined(),
-  );
+  it.each(['', 'yes', '10.0.0.0/33', '1.2.3.4/8/1', 'example.com'])('refuses %p', (raw) => expect(parseTrustProxy(raw)).toBeUndefined());
 });
 
 describe('parseCorsOrigins', () => {

@@ -55,11 +55,7 @@ export class Db {
   }
 
   /** The first row, or undefined when there is none. */
-  async one<Row, Params extends unknown[]>(
-    statement: Statement<Row, Params>,
-    params: NoInfer<Params>,
-    tx?: Tx,
-  ): Promise<Row | undefined> {
+  async one<Row, Params extends unknown[]>(statement: Statement<Row, Params>, params: NoInfer<Params>, tx?: Tx): Promise<Row | undefined> {
     return (await this.run(statement, params, tx))[0];
   }
 

@@ -176,7 +176,7 @@ export async function startEmbeddedPostgres(options: {
   const adminUrl = embeddedDatabaseUrl(options.port, 'postgres');
   const requestedDataDir = options.dataDir ? resolve(options.dataDir) : undefined;
   if (await postgresAnswers(adminUrl)) {
-    return { adminUrl, startedHere: false, dataDir: requestedDataDir ?? '(the running server\'s)', binDir: '', stop: async () => undefined };
+    return { adminUrl, startedHere: false, dataDir: requestedDataDir ?? "(the running server's)", binDir: '', stop: async () => undefined };
   }
 
   const log = options.log ?? (() => undefined);
@@ -189,11 +189,14 @@ export async function startEmbeddedPostgres(options: {
 
   try {
     if (scratch) await chmod(scratch, 0o755);
-    if (!canEnter(user, binaries.postgres)) binaries = await stageBinaries(binaries.initdb, join(await enterableDir(stageRoot), 'postgresql'));
+    if (!canEnter(user, binaries.postgres))
+      binaries = await stageBinaries(binaries.initdb, join(await enterableDir(stageRoot), 'postgresql'));
     await mkdir(dirname(dataDir), { recursive: true });
     if (!canEnter(user, dirname(dataDir))) dataDir = join(await enterableDir(stageRoot), 'data');
     if (!canEnter(user, binaries.postgres) || !canEnter(user, dirname(dataDir))) {
-      throw new EmbeddedPostgresUnavailable(`the \`${user?.name}\` OS user cannot reach ${binaries.postgres} or ${dataDir}; run as a normal user`);
+      throw new EmbeddedPostgresUnavailable(
+        `the \`${user?.name}\` OS user cannot reach ${binaries.postgres} or ${dataDir}; run as a normal user`,
+      );
     }
 
     if (!existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -268,7 +271,10 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
  * The database the app runs on: DATABASE_URL when set; otherwise the embedded development
  * database, started here (data in .data/postgres, or where start-up says it moved).
  */
-export async function databaseFor(env: { DATABASE_URL?: string; EMBEDDED_PG_PORT: number }): Promise<{ url: string; stop(): Promise<void> }> {
+export async function databaseFor(env: {
+  DATABASE_URL?: string;
+  EMBEDDED_PG_PORT: number;
+}): Promise<{ url: string; stop(): Promise<void> }> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop: async () => undefined };
   const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, port: env.EMBEDDED_PG_PORT });
   console.log(

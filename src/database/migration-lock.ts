@@ -23,9 +23,7 @@ export async function runMigrationsUnderLock(dataSource: DataSource, logger = ne
     logger.log('migration lock acquired');
     const applied = await dataSource.runMigrations();
     logger.log(
-      applied.length > 0
-        ? `applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`
-        : 'no pending migrations',
+      applied.length > 0 ? `applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}` : 'no pending migrations',
     );
     return applied;
   } finally {

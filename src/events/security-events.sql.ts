@@ -72,7 +72,10 @@ export const SECURITY_EVENTS = {
    * Whether the user logged in during the last $4 seconds at all, and from this address and
    * user agent: a new sign-in is one from a pair not seen, for a user who has logged in before.
    */
-  loginHistory: statement<{ loggedInBefore: boolean; knownDevice: boolean }, [userId: string, ip: string | null, userAgent: string | null, seconds: number]>(
+  loginHistory: statement<
+    { loggedInBefore: boolean; knownDevice: boolean },
+    [userId: string, ip: string | null, userAgent: string | null, seconds: number]
+  >(
     'security_events_login_history',
     `SELECT count(*) > 0 AS "loggedInBefore",
             coalesce(bool_or(ip IS NOT DISTINCT FROM $2 AND user_agent IS NOT DISTINCT FROM $3), false) AS "knownDevice"

@@ -53,9 +53,24 @@ export class MetricsService {
     registers: [this.registry],
   });
   private readonly messages = {
-    queued: new Counter({ name: 'messages_queued_total', help: 'Messages queued, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
-    delivered: new Counter({ name: 'messages_delivered_total', help: 'Messages delivered, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
-    failed: new Counter({ name: 'messages_failed_total', help: 'Messages given up on after their last attempt, by channel', labelNames: ['channel'] as const, registers: [this.registry] }),
+    queued: new Counter({
+      name: 'messages_queued_total',
+      help: 'Messages queued, by channel',
+      labelNames: ['channel'] as const,
+      registers: [this.registry],
+    }),
+    delivered: new Counter({
+      name: 'messages_delivered_total',
+      help: 'Messages delivered, by channel',
+      labelNames: ['channel'] as const,
+      registers: [this.registry],
+    }),
+    failed: new Counter({
+      name: 'messages_failed_total',
+      help: 'Messages given up on after their last attempt, by channel',
+      labelNames: ['channel'] as const,
+      registers: [this.registry],
+    }),
   };
 
   private readonly retention = {
@@ -65,8 +80,17 @@ export class MetricsService {
       labelNames: ['rule'] as const,
       registers: [this.registry],
     }),
-    runs: new Counter({ name: 'retention_runs_total', help: 'Retention job runs, by result', labelNames: ['result'] as const, registers: [this.registry] }),
-    lastSeconds: new Gauge({ name: 'retention_last_run_duration_seconds', help: 'How long the last retention run took', registers: [this.registry] }),
+    runs: new Counter({
+      name: 'retention_runs_total',
+      help: 'Retention job runs, by result',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+    }),
+    lastSeconds: new Gauge({
+      name: 'retention_last_run_duration_seconds',
+      help: 'How long the last retention run took',
+      registers: [this.registry],
+    }),
     lastRemoved: new Gauge({
       name: 'retention_last_run_removed',
       help: 'Rows the last retention run removed, by rule',

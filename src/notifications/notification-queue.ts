@@ -149,7 +149,11 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
     for (const task of this.tasks.values()) {
       const policy = { policy: 'singleton', retryLimit: 0, expireInSeconds: task.expireInSeconds, deleteAfterSeconds: 7 * 24 * 3600 };
       await this.boss.createQueue(task.name, policy);
-      await this.boss.updateQueue(task.name, { retryLimit: 0, expireInSeconds: task.expireInSeconds, deleteAfterSeconds: policy.deleteAfterSeconds });
+      await this.boss.updateQueue(task.name, {
+        retryLimit: 0,
+        expireInSeconds: task.expireInSeconds,
+        deleteAfterSeconds: policy.deleteAfterSeconds,
+      });
       // One schedule row per name: every instance states the same one, so it is stored once.
       await this.boss.schedule(task.name, task.cron, {}, { tz: 'UTC' });
       await this.boss.work(task.name, { batchSize: 1, pollingIntervalSeconds: this.pollingIntervalSeconds }, async () => {
@@ -196,7 +200,9 @@ export class NotificationQueue implements OnApplicationBootstrap, OnApplicationS
     try {
       await this.db.run(QUEUE_JOBS.erase, [queue, id]);
     } catch (error) {
-      this.logger.warn(`${queue} ${id}: erasing its data failed, the retention sweep will: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `${queue} ${id}: erasing its data failed, the retention sweep will: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 

@@ -12,7 +12,8 @@ type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[
 export function corsOptions(raw: string): CorsOptions {
   const allowed = new Set(parseCorsOrigins(raw));
   return {
-    origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) => callback(null, origin !== undefined && allowed.has(origin)),
+    origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) =>
+      callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type'],

@@ -13,12 +13,16 @@ const FORM_BODY_LIMIT = 4 * 1024;
  * simple requests is untouched. Repeated fields keep their first value; fields are plain strings.
  */
 export function registerFormParser(fastify: FastifyInstance): void {
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (request, body, done) => {
-    if (request.method !== 'POST' || !FORM_ROUTES.has(request.routeOptions.url ?? '')) {
-      return done(new UnsupportedMediaTypeException('This route takes JSON only'), undefined);
-    }
-    const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-    for (const [name, value] of new URLSearchParams(body as string)) if (!(name in fields)) fields[name] = value;
-    done(null, fields);
-  });
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+    (request, body, done) => {
+      if (request.method !== 'POST' || !FORM_ROUTES.has(request.routeOptions.url ?? '')) {
+        return done(new UnsupportedMediaTypeException('This route takes JSON only'), undefined);
+      }
+      const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+      for (const [name, value] of new URLSearchParams(body as string)) if (!(name in fields)) fields[name] = value;
+      done(null, fields);
+    },
+  );
 }

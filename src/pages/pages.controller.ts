@@ -26,7 +26,12 @@ const tokenOf = (value: unknown): string | undefined => (typeof value === 'strin
  * The first message the API's own DTO gives for `property`, for a person: the field's name in
  * words instead of its JSON name. The rules and messages stay the DTO's (one place for each rule).
  */
-async function firstError<T extends object>(dto: new () => T, fields: FormFields, property: keyof T & string, label: string): Promise<string | undefined> {
+async function firstError<T extends object>(
+  dto: new () => T,
+  fields: FormFields,
+  property: keyof T & string,
+  label: string,
+): Promise<string | undefined> {
   const errors = await validate(plainToInstance(dto, fields), { whitelist: true });
   const message = Object.values(errors.find((e) => e.property === property)?.constraints ?? {})[0];
   return message?.replace(new RegExp(`^${property}\\b`), label);

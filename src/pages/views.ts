@@ -15,8 +15,12 @@ function layout(title: string, main: Html, { scripts = false }: { scripts?: bool
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · ${SITE}</title>
 <link rel="stylesheet" href="/assets/pages.css">
-${scripts ? html`<script src="/assets/webauthn.js" defer></script>
-<script src="/assets/account.js" defer></script>` : null}
+${
+  scripts
+    ? html`<script src="/assets/webauthn.js" defer></script>
+<script src="/assets/account.js" defer></script>`
+    : null
+}
 </head>
 <body>
 <header class="site"><a href="/account">${SITE}</a></header>
@@ -29,7 +33,15 @@ ${main}
 }
 
 /** A field's label, input, hint and error, wired together for screen readers. */
-function field(options: { name: string; label: string; type: string; autocomplete: string; hint?: string; error?: string; value?: string }): Html {
+function field(options: {
+  name: string;
+  label: string;
+  type: string;
+  autocomplete: string;
+  hint?: string;
+  error?: string;
+  value?: string;
+}): Html {
   const { name, label, type, autocomplete, hint, error, value } = options;
   const described = [hint ? `${name}-hint` : '', error ? `${name}-error` : ''].filter(Boolean).join(' ');
   return html`<div class="field${error ? ' invalid' : ''}">

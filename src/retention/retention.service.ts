@@ -98,7 +98,9 @@ export class RetentionService implements OnModuleInit {
       }
     }
     report.milliseconds = Math.round(performance.now() - started);
-    const counts = Object.entries(report.removed).map(([name, n]) => `${name}=${n}`).join(' ');
+    const counts = Object.entries(report.removed)
+      .map(([name, n]) => `${name}=${n}`)
+      .join(' ');
     const batches = Object.values(report.batches).reduce((sum, n) => sum + n, 0);
     const line = `removed ${counts} in ${batches} batches of up to ${this.batchSize}, ${report.milliseconds} ms`;
     if (failures.length > 0) this.logger.error(`${line}; failed: ${failures.join('; ')}`);

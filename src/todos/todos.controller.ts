@@ -68,7 +68,9 @@ export class TodosController {
   })
   @ApiCreatedResponse({ type: TodoDto, example: TODO_EXAMPLE })
   @ApiBadRequestResponse({ description: 'Invalid or unknown fields.', example: BAD_REQUEST_EXAMPLE })
-  @ApiTooManyRequestsResponse({ description: 'More than TODO_RATE_LIMIT (60) todos created in a minute (todos-per-user); see Retry-After.' })
+  @ApiTooManyRequestsResponse({
+    description: 'More than TODO_RATE_LIMIT (60) todos created in a minute (todos-per-user); see Retry-After.',
+  })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateTodoDto): Promise<TodoDto> {
     return this.todos.create(user.userId, dto);
   }
@@ -85,7 +87,10 @@ export class TodosController {
     description: 'A numbered page (TodoPageDto), or with `cursor` a cursor page (TodoCursorPageDto).',
     schema: { oneOf: [{ $ref: getSchemaPath(TodoPageDto) }, { $ref: getSchemaPath(TodoCursorPageDto) }] },
     examples: {
-      page: { summary: 'GET /todos?page=1&limit=20', value: { items: [TODO_EXAMPLE], total: 21, page: 1, limit: 20, nextCursor: CURSOR_EXAMPLE } },
+      page: {
+        summary: 'GET /todos?page=1&limit=20',
+        value: { items: [TODO_EXAMPLE], total: 21, page: 1, limit: 20, nextCursor: CURSOR_EXAMPLE },
+      },
       cursor: { summary: 'GET /todos?cursor=…&limit=20', value: { items: [TODO_EXAMPLE], nextCursor: null, limit: 20 } },
     },
   })
@@ -94,7 +99,10 @@ export class TodosController {
       'A query parameter is malformed or out of range (page over 100: use cursor), or the cursor was tampered with, ' +
       'issued to another user or for another completed filter.',
     examples: {
-      limit: { summary: 'limit over 100', value: { statusCode: 400, message: ['limit must not be greater than 100'], error: 'Bad Request' } },
+      limit: {
+        summary: 'limit over 100',
+        value: { statusCode: 400, message: ['limit must not be greater than 100'], error: 'Bad Request' },
+      },
       page: {
         summary: 'page over 100',
         value: {
@@ -131,11 +139,7 @@ export class TodosController {
   @ApiOkResponse({ type: TodoDto, example: { ...TODO_EXAMPLE, completed: true, updatedAt: '2026-05-05T08:00:00.000Z' } })
   @ApiBadRequestResponse({ description: 'The id is not a UUID, or a field is invalid or unknown.', example: BAD_REQUEST_EXAMPLE })
   @ApiNotFoundResponse(NOT_FOUND)
-  update(
-    @CurrentUser() user: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Body() dto: UpdateTodoDto,
-  ): Promise<TodoDto> {
+  update(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateTodoDto): Promise<TodoDto> {
     return this.todos.update(user.userId, id, dto);
   }
 

@@ -89,7 +89,10 @@ describe('TodosService', () => {
     });
 
     it('queues the text in the same transaction as the insert when the user wants one', async () => {
-      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ phoneNumber: '+14155550100' }]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
+      run
+        .mockResolvedValueOnce([])
+        .mockResolvedValueOnce([{ phoneNumber: '+14155550100' }])
+        .mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
       await expect(service.create(USER, { title: 'Write tests' })).resolves.toEqual(todo());
       expect(run).toHaveBeenLastCalledWith(TODOS.insertWithSms, [USER, 'Write tests', null, false, null], TX);
       expect(enqueue).toHaveBeenCalledWith(TX, { to: '+14155550100', text: 'New todo: Write tests' });
@@ -104,7 +107,11 @@ describe('TodosService', () => {
     });
 
     it('creates the todo without a text past the daily SMS cap, and records until when texts are held back', async () => {
-      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ phoneNumber: '+14155550100' }]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]).mockResolvedValueOnce([]);
+      run
+        .mockResolvedValueOnce([])
+        .mockResolvedValueOnce([{ phoneNumber: '+14155550100' }])
+        .mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }])
+        .mockResolvedValueOnce([]);
       take.mockResolvedValueOnce({ allowed: false, limit: 'sms-per-number-daily', retryAfterSeconds: 3600 });
       await expect(service.create(USER, { title: 'Write tests' })).resolves.toEqual(todo());
       expect(take).toHaveBeenCalledWith(USER, '+14155550100');
@@ -114,13 +121,19 @@ describe('TodosService', () => {
     });
 
     it('queues nothing when the user opted out between the two statements', async () => {
-      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ phoneNumber: '+14155550100' }]).mockResolvedValueOnce([{ ...todo(), smsTo: null }]);
+      run
+        .mockResolvedValueOnce([])
+        .mockResolvedValueOnce([{ phoneNumber: '+14155550100' }])
+        .mockResolvedValueOnce([{ ...todo(), smsTo: null }]);
       await expect(service.create(USER, { title: 'Write tests' })).resolves.toEqual(todo());
       expect(enqueue).not.toHaveBeenCalled();
     });
 
     it('fails the todo when its text cannot be queued (the transaction rolls both back)', async () => {
-      run.mockResolvedValueOnce([]).mockResolvedValueOnce([{ phoneNumber: '+14155550100' }]).mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
+      run
+        .mockResolvedValueOnce([])
+        .mockResolvedValueOnce([{ phoneNumber: '+14155550100' }])
+        .mockResolvedValueOnce([{ ...todo(), smsTo: '+14155550100' }]);
       enqueue.mockRejectedValueOnce(new Error('queue down'));
       await expect(service.create(USER, { title: 'Write tests' })).rejects.toThrow('queue down');
     });

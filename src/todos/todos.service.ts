@@ -34,13 +34,7 @@ export class TodosService {
    */
   async create(userId: string, dto: CreateTodoDto): Promise<TodoDto> {
     await this.limits.consume('todos-per-user', userId);
-    const params: InsertParams = [
-      userId,
-      dto.title,
-      dto.description ?? null,
-      dto.completed ?? false,
-      toTimestamp(dto.dueAt),
-    ];
+    const params: InsertParams = [userId, dto.title, dto.description ?? null, dto.completed ?? false, toTimestamp(dto.dueAt)];
     try {
       const [todo] = await this.db.run(TODOS.insertUnlessSms, params);
       if (todo) return todo;
@@ -91,9 +85,7 @@ export class TodosService {
     } else {
       // Past the last page the window has no row to ride on; only then is a second statement needed.
       const [count] =
-        completed === undefined
-          ? await this.db.run(TODOS.count, [userId])
-          : await this.db.run(TODOS.countByCompleted, [userId, completed]);
+        completed === undefined ? await this.db.run(TODOS.count, [userId]) : await this.db.run(TODOS.countByCompleted, [userId, completed]);
       total = Number(count.total);
     }
     const nextCursor = offset + rows.length < total ? this.cursorAfter(userId, rows.at(-1)!, completed) : null;

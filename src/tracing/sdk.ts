@@ -25,7 +25,9 @@ async function exporterFromEnv(env: Record<string, string | undefined>): Promise
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim();
   if (protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
   if (protocol === 'http/protobuf') return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
-  throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (this service exports over HTTP only), got "${protocol}"`);
+  throw new Error(
+    `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (this service exports over HTTP only), got "${protocol}"`,
+  );
 }
 
 /**

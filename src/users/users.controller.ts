@@ -67,7 +67,9 @@ export class UsersController {
   @ApiAcceptedResponse({ description: 'The text is queued.', schema: { example: { message: CODE_SENT } } })
   @ApiForbiddenResponse({ description: 'The email address is not verified.' })
   @ApiConflictResponse({ description: 'No phone number is set, or it is already verified.' })
-  @ApiTooManyRequestsResponse({ description: 'A code was sent less than a cooldown ago, or the daily SMS cap is reached; see Retry-After.' })
+  @ApiTooManyRequestsResponse({
+    description: 'A code was sent less than a cooldown ago, or the daily SMS cap is reached; see Retry-After.',
+  })
   async resendCode(@CurrentUser() user: AuthUser): Promise<{ message: string }> {
     await this.phone.resendCode(user.userId);
     return { message: CODE_SENT };

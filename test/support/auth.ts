@@ -49,7 +49,8 @@ export async function signUpAndLogIn(app: NestFastifyApplication, options: Param
 }
 
 /** GET /users/me with this access token: a cheap request that passes only while the session lives. */
-export const me = (app: NestFastifyApplication, accessToken: string) => request(app.getHttpServer()).get('/users/me').set(bearer(accessToken));
+export const me = (app: NestFastifyApplication, accessToken: string) =>
+  request(app.getHttpServer()).get('/users/me').set(bearer(accessToken));
 
 /** POST /auth/refresh with the token in the body. */
 export const refresh = (app: NestFastifyApplication, refreshToken: string) =>

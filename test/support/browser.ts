@@ -105,7 +105,10 @@ export async function seriousAccessibilityViolations(page: Page): Promise<string
 /** Widest content at a 320 px viewport, against the viewport: equal when nothing scrolls sideways. */
 export async function widthAt320(page: Page): Promise<{ scrollWidth: number; viewport: number }> {
   await page.setViewport({ width: 320, height: 640 });
-  return page.evaluate('({ scrollWidth: document.documentElement.scrollWidth, viewport: window.innerWidth })') as Promise<{ scrollWidth: number; viewport: number }>;
+  return page.evaluate('({ scrollWidth: document.documentElement.scrollWidth, viewport: window.innerWidth })') as Promise<{
+    scrollWidth: number;
+    viewport: number;
+  }>;
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -131,8 +131,12 @@ export class FakeVonage {
       503: 'Service Unavailable',
     };
     if (status === 429) res.setHeader('retry-after', '1');
-    res
-      .writeHead(status, { 'content-type': 'application/problem+json' })
-      .end(JSON.stringify({ type: `https://developer.vonage.com/api-errors#${status}`, title: titles[status], detail: `fake answered ${status}` }));
+    res.writeHead(status, { 'content-type': 'application/problem+json' }).end(
+      JSON.stringify({
+        type: `https://developer.vonage.com/api-errors#${status}`,
+        title: titles[status],
+        detail: `fake answered ${status}`,
+      }),
+    );
   }
 }

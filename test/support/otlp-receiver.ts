@@ -2,7 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** An OTLP attribute value as the JSON encoding writes it. */
-type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number; arrayValue?: { values: AnyValue[] } };
+type AnyValue = {
+  stringValue?: string;
+  intValue?: string | number;
+  boolValue?: boolean;
+  doubleValue?: number;
+  arrayValue?: { values: AnyValue[] };
+};
 
 /** One exported span, its attributes flattened to plain values. */
 export interface ReceivedSpan {
@@ -95,7 +101,10 @@ export class OtlpReceiver {
             name: span.name as string,
             kind: span.kind as number,
             attributes,
-            links: ((span.links as { traceId: string; spanId: string }[] | undefined) ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
+            links: ((span.links as { traceId: string; spanId: string }[] | undefined) ?? []).map(({ traceId, spanId }) => ({
+              traceId,
+              spanId,
+            })),
             scope: scopeSpans.scope?.name ?? '',
             raw: span,
           });

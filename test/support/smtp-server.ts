@@ -78,7 +78,10 @@ export class TestSmtpServer {
   }
 
   /** Waits until `count` messages to `address` (with `subject`, if given) have arrived; returns the last of them. */
-  async waitForMail(address: string, { count = 1, subject, timeoutMs = 20_000 }: { count?: number; subject?: string; timeoutMs?: number } = {}): Promise<ReceivedMail> {
+  async waitForMail(
+    address: string,
+    { count = 1, subject, timeoutMs = 20_000 }: { count?: number; subject?: string; timeoutMs?: number } = {},
+  ): Promise<ReceivedMail> {
     const deadline = Date.now() + timeoutMs;
     while (this.mailsTo(address, subject).length < count) {
       if (Date.now() > deadline) {

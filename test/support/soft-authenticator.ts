@@ -34,7 +34,11 @@ export class SoftAuthenticator {
 
   create(
     options: PublicKeyCredentialCreationOptionsJSON,
-    { userVerified = true, origin = this.origin, challenge = options.challenge }: { userVerified?: boolean; origin?: string; challenge?: string } = {},
+    {
+      userVerified = true,
+      origin = this.origin,
+      challenge = options.challenge,
+    }: { userVerified?: boolean; origin?: string; challenge?: string } = {},
   ): RegistrationResponseJSON {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
@@ -94,7 +98,11 @@ export class SoftAuthenticator {
     credential.counter = counter ?? credential.counter + 1;
     const authenticatorData = this.header(options.rpId ?? 'localhost', UP | (userVerified ? UV : 0), credential.counter);
     const clientDataJSON = this.clientData('webauthn.get', options.challenge, origin);
-    const signature = sign('sha256', Buffer.concat([authenticatorData, sha256(Buffer.from(clientDataJSON, 'base64url'))]), credential.privateKey);
+    const signature = sign(
+      'sha256',
+      Buffer.concat([authenticatorData, sha256(Buffer.from(clientDataJSON, 'base64url'))]),
+      credential.privateKey,
+    );
     return {
       id,
       rawId: id,

@@ -59,11 +59,16 @@ export interface GuardedTokens {
  * with keys from `KEYS_DIR`; only the session check answers from memory instead of the database.
  * One at a time: passport's strategies are registered by name in one registry per process.
  */
-export async function guardedTokens(env: Partial<Record<keyof Environment, string>> & { KEYS_DIR: string; TOKEN_FORMAT: TokenFormat }): Promise<GuardedTokens> {
+export async function guardedTokens(
+  env: Partial<Record<keyof Environment, string>> & { KEYS_DIR: string; TOKEN_FORMAT: TokenFormat },
+): Promise<GuardedTokens> {
   const validated = validateEnvironment({ NODE_ENV: 'test', ...env });
   const revokedSessions = new Set<string>();
   const module = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...validated })] }), TokensModule],
+    imports: [
+      ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...validated })] }),
+      TokensModule,
+    ],
     controllers: [ProbeController],
     providers: [
       { provide: SessionStateCache, useValue: { isActive: async (sid: string) => !revokedSessions.has(sid) } },
@@ -87,13 +92,17 @@ export async function guardedTokens(env: Partial<Record<keyof Environment, strin
         ? { method: 'GET', url: '/probe/access', headers: { authorization: `Bearer ${token}` } }
         : { method: 'POST', url: '/probe/refresh', payload: { refreshToken: token } },
     );
-    if (response.statusCode === 401 && response.headers['www-authenticate'] === 'Bearer error="invalid_token"') throw new InvalidTokenException();
+    if (response.statusCode === 401 && response.headers['www-authenticate'] === 'Bearer error="invalid_token"')
+      throw new InvalidTokenException();
     if (response.statusCode !== 200 && response.statusCode !== 201) throw new Error(`unexpected ${response.statusCode}: ${response.body}`);
     return response.json();
   }
 
   const config = app.get<ConfigService<Environment, true>>(ConfigService);
   const issuer = (format: TokenFormat) =>
-    new TokenService(format === 'jwt' ? new JwtMaker(app.get(JwtService), app.get(JwtOptions)) : app.get<PasetoMaker>(PASETO_MAKER), config);
+    new TokenService(
+      format === 'jwt' ? new JwtMaker(app.get(JwtService), app.get(JwtOptions)) : app.get<PasetoMaker>(PASETO_MAKER),
+      config,
+    );
   return { app, issuer, access: app.get(VerifiedAccess), revokedSessions, verify, close: () => app.close() };
 }

@@ -30,17 +30,29 @@ export function timeIn(format: TokenFormat, offsetSeconds: number): number | str
  * Signs arbitrary claims as someone holding the service's private keys (KEYS_DIR) would, or with
  * `key` under the real kid: the e2e attack tables start from tokens the service would accept.
  */
-export async function forge(format: TokenFormat, purpose: Purpose, claims: Claims, options: { key?: KeyObject; kid?: string } = {}): Promise<string> {
+export async function forge(
+  format: TokenFormat,
+  purpose: Purpose,
+  claims: Claims,
+  options: { key?: KeyObject; kid?: string } = {},
+): Promise<string> {
   const keys = await KeyStore.load({ KEYS_DIR: process.env.KEYS_DIR!, NODE_ENV: 'test', TOKEN_FORMAT: format });
   const ring = keys.rings[format]![purpose];
   const privateKey = options.key ?? ring.privateKey;
   const kid = options.kid ?? ring.kid;
   const body = Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== undefined));
   if (format === 'jwt') {
-    return jwt.sign(body, { privateKey: privateKey as never, algorithm: 'RS256', keyid: kid, ...(body.iat === undefined ? { noTimestamp: true } : {}) });
+    return jwt.sign(body, {
+      privateKey: privateKey as never,
+      algorithm: 'RS256',
+      keyid: kid,
+      ...(body.iat === undefined ? { noTimestamp: true } : {}),
+    });
   }
   const { d, x } = privateKey.export({ format: 'jwk' });
-  const secret = await v4.ImportSecretKey(`k4.secret.${Buffer.concat([Buffer.from(d!, 'base64url'), Buffer.from(x!, 'base64url')]).toString('base64url')}`);
+  const secret = await v4.ImportSecretKey(
+    `k4.secret.${Buffer.concat([Buffer.from(d!, 'base64url'), Buffer.from(x!, 'base64url')]).toString('base64url')}`,
+  );
   return v4.Sign(secret, body as Record<string, string>, {
     footer: new TextEncoder().encode(JSON.stringify({ kid })),
     addIssuedAt: false,

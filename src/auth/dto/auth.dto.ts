@@ -4,8 +4,7 @@ import { IsEmail, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'c
 import { IsStorableText } from '../../common/validators.js';
 import { IsPassword } from './password.validator.js';
 
-const normaliseEmail = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
+const normaliseEmail = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
 
 export class SignupDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254, description: 'Trimmed and stored lower-case.' })
@@ -82,7 +81,10 @@ export class JwksDto {
 }
 
 export class PaserkKeyDto {
-  @ApiProperty({ example: 'k4.pid.9ShR3xc8-qVJ_di0tc9nx0IDIqbatdeM2mqLFBJsKRHs', description: 'PASERK id: the footer `kid` of tokens it signs' })
+  @ApiProperty({
+    example: 'k4.pid.9ShR3xc8-qVJ_di0tc9nx0IDIqbatdeM2mqLFBJsKRHs',
+    description: 'PASERK id: the footer `kid` of tokens it signs',
+  })
   kid: string;
 
   @ApiProperty({ example: 'k4.public.cHFyc3R1dnd4eXp7fH1-f4CBgoOEhYaHiImKi4yNjo8' })

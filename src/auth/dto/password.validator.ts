@@ -27,7 +27,7 @@ export function IsPassword(description = 'Password', options?: ValidationOptions
         validator: {
           validate: isAcceptablePassword,
           defaultMessage: (args) =>
-            `${args?.property ?? "password"} must be ${PASSWORD_MIN_BYTES} to ${PASSWORD_MAX_BYTES} bytes of UTF-8 with no NUL character`,
+            `${args?.property ?? 'password'} must be ${PASSWORD_MIN_BYTES} to ${PASSWORD_MAX_BYTES} bytes of UTF-8 with no NUL character`,
         },
       },
       options,

@@ -11,7 +11,11 @@ const EXAMPLE_TOKEN = 'q3N0aF9l8pXr2C6wT1yUoZbV4sKdJmGhEiLnPcRfA7M';
 function IsLinkToken() {
   const message = 'token must be the token from the link: 43 characters of base64url';
   return applyDecorators(
-    ApiProperty({ example: EXAMPLE_TOKEN, pattern: LINK_TOKEN_PATTERN.source, description: 'The `token` query parameter of the mailed link.' }),
+    ApiProperty({
+      example: EXAMPLE_TOKEN,
+      pattern: LINK_TOKEN_PATTERN.source,
+      description: 'The `token` query parameter of the mailed link.',
+    }),
     IsString({ message }),
     Matches(LINK_TOKEN_PATTERN, { message }),
   );

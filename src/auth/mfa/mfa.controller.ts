@@ -42,7 +42,8 @@ export class MfaController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Start enrolling an authenticator app',
-    description: 'Answers a new secret (base32, otpauth:// URI and a QR code); it is shown once and takes effect after POST /auth/mfa/totp/enable with a correct code.',
+    description:
+      'Answers a new secret (base32, otpauth:// URI and a QR code); it is shown once and takes effect after POST /auth/mfa/totp/enable with a correct code.',
   })
   @ApiOkResponse({ type: TotpSetupDto })
   @ApiBadRequestResponse({ description: 'The password is missing or malformed.' })
@@ -89,7 +90,10 @@ export class MfaController {
   @ApiBearerAuth(BEARER)
   @Post('mfa/recovery-codes')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Draw 10 new recovery codes', description: 'Needs the password and a code (or a recovery code); the earlier codes stop working.' })
+  @ApiOperation({
+    summary: 'Draw 10 new recovery codes',
+    description: 'Needs the password and a code (or a recovery code); the earlier codes stop working.',
+  })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiBadRequestResponse({ description: 'The password or code is missing or malformed.' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid access token.' })
@@ -114,7 +118,11 @@ export class MfaController {
   @ApiBadRequestResponse({ description: 'Wrong code (5 tries per mfaToken), or an invalid body.' })
   @ApiUnauthorizedResponse({ description: 'Invalid, used or expired mfaToken, or out of tries: log in again.' })
   @ApiTooManyRequestsResponse({ description: `Rate limited per client, or ${TOO_MANY_CODES}` })
-  async loginMfa(@Body() dto: LoginMfaDto, @ClientDevice() device: Device, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenPair> {
+  async loginMfa(
+    @Body() dto: LoginMfaDto,
+    @ClientDevice() device: Device,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenPair> {
     return this.cookie.set(reply, await this.mfa.completeLogin(dto, device));
   }
 }

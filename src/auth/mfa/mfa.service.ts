@@ -239,7 +239,8 @@ export class MfaService {
 
   private async checkPassword(userId: string, password: string): Promise<void> {
     const user = await this.db.one(USERS.passwordHash, [userId]);
-    if (!(await this.passwords.verify(password, user?.passwordHash, `user:${userId}`))) throw new ForbiddenException('Password is incorrect');
+    if (!(await this.passwords.verify(password, user?.passwordHash, `user:${userId}`)))
+      throw new ForbiddenException('Password is incorrect');
   }
 
   private async notify(tx: Tx, kind: MfaMailJob['kind'], userId: string): Promise<void> {

@@ -27,5 +27,7 @@ export function normaliseRecoveryCode(code: string): string {
  * bits need no slow hash; the user id keeps one user's hashes from matching another's.
  */
 export function hashRecoveryCode(userId: string, code: string): string {
-  return createHash('sha256').update(`${userId}:${normaliseRecoveryCode(code)}`, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(`${userId}:${normaliseRecoveryCode(code)}`, 'utf8')
+    .digest('hex');
 }

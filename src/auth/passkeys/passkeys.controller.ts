@@ -54,7 +54,9 @@ export class PasskeysController {
   @Post('register')
   @ApiOperation({ summary: 'Register the passkey that answered your registration options' })
   @ApiCreatedResponse({ type: PasskeyDto })
-  @ApiBadRequestResponse({ description: 'No live challenge of yours, a response that does not verify, a duplicate, or 20 passkeys already.' })
+  @ApiBadRequestResponse({
+    description: 'No live challenge of yours, a response that does not verify, a duplicate, or 20 passkeys already.',
+  })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
   register(@CurrentUser() user: AuthUser, @Body() dto: RegisterPasskeyDto, @ClientDevice() device: Device): Promise<PasskeyDto> {
     return this.passkeys.register(dto.response as unknown as RegistrationResponseJSON, dto.name, { ...user, ...device });
@@ -107,9 +109,18 @@ export class PasskeysController {
   })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiBadRequestResponse({ description: 'Malformed body.' })
-  @ApiUnauthorizedResponse({ description: `${PASSKEY_LOGIN_FAILED}: unknown, spent or expired challenge; unknown passkey or another account's; bad signature; counter went back.` })
+  @ApiUnauthorizedResponse({
+    description: `${PASSKEY_LOGIN_FAILED}: unknown, spent or expired challenge; unknown passkey or another account's; bad signature; counter went back.`,
+  })
   @ApiTooManyRequestsResponse(RATE_LIMITED)
-  async login(@Body() dto: PasskeyLoginDto, @ClientDevice() device: Device, @Res({ passthrough: true }) reply: FastifyReply): Promise<TokenPair> {
-    return this.cookie.set(reply, await this.passkeys.login(dto.challengeId, dto.response as unknown as AuthenticationResponseJSON, device));
+  async login(
+    @Body() dto: PasskeyLoginDto,
+    @ClientDevice() device: Device,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenPair> {
+    return this.cookie.set(
+      reply,
+      await this.passkeys.login(dto.challengeId, dto.response as unknown as AuthenticationResponseJSON, device),
+    );
   }
 }

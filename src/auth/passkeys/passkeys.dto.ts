@@ -12,7 +12,12 @@ export class RegisterPasskeyDto {
   @IsObject()
   response: Record<string, unknown>;
 
-  @ApiPropertyOptional({ example: 'Laptop', minLength: 1, maxLength: 64, description: 'A name to tell your passkeys apart; default "Passkey".' })
+  @ApiPropertyOptional({
+    example: 'Laptop',
+    minLength: 1,
+    maxLength: 64,
+    description: 'A name to tell your passkeys apart; default "Passkey".',
+  })
   @IsOptional()
   @IsStorableText(1, 64)
   name?: string;

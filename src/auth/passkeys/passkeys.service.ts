@@ -64,7 +64,10 @@ export class PasskeysService {
     config: ConfigService<Environment, true>,
   ) {
     this.rpID = config.get('WEBAUTHN_RP_ID', { infer: true });
-    this.origins = config.get('WEBAUTHN_ORIGINS', { infer: true }).split(',').map((origin) => origin.trim());
+    this.origins = config
+      .get('WEBAUTHN_ORIGINS', { infer: true })
+      .split(',')
+      .map((origin) => origin.trim());
   }
 
   async registrationOptions(userId: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
@@ -114,7 +117,15 @@ export class PasskeysService {
       return await this.db.transaction(async (tx) => {
         const [row] = await this.db.run(
           PASSKEYS.insert,
-          [userId, credential.id, Buffer.from(credential.publicKey), credential.counter, credential.transports ?? [], name ?? 'Passkey', MAX_PASSKEYS_PER_USER],
+          [
+            userId,
+            credential.id,
+            Buffer.from(credential.publicKey),
+            credential.counter,
+            credential.transports ?? [],
+            name ?? 'Passkey',
+            MAX_PASSKEYS_PER_USER,
+          ],
           tx,
         );
         if (!row) throw new BadRequestException(`At most ${MAX_PASSKEYS_PER_USER} passkeys per account; delete one first`);

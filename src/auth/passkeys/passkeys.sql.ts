@@ -97,10 +97,7 @@ export const PASSKEYS = {
      RETURNING ${VIEW}`,
   ),
 
-  list: statement<PasskeyRow, [userId: string]>(
-    'passkeys_list',
-    `SELECT ${VIEW} FROM passkeys WHERE user_id = $1 ORDER BY created_at, id`,
-  ),
+  list: statement<PasskeyRow, [userId: string]>('passkeys_list', `SELECT ${VIEW} FROM passkeys WHERE user_id = $1 ORDER BY created_at, id`),
 
   delete: statement<{ id: string }, [id: string, userId: string]>(
     'passkeys_delete',

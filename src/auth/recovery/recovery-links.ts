@@ -14,7 +14,10 @@ import { LINK_TOKENS } from './link-tokens.sql.js';
  * query and POST it to /auth/verify-email or /auth/password/reset. A GET never spends a link, so
  * mail scanners that open every link cannot use one up.
  */
-export const LINK_PATHS = { 'verify-email': '/verify-email', 'password-reset': '/reset-password' } as const satisfies Record<LinkPurpose, string>;
+export const LINK_PATHS = { 'verify-email': '/verify-email', 'password-reset': '/reset-password' } as const satisfies Record<
+  LinkPurpose,
+  string
+>;
 
 interface VerificationJob {
   kind: 'verify-email';
@@ -61,7 +64,10 @@ export class RecoveryLinks {
    * one per purpose per MAIL_COOLDOWN, MAIL_DAILY_LIMIT in 24 h, whoever asks and from wherever.
    * The daily count is taken only when the cooldown lets the mail through.
    */
-  async mayMail(email: string, purpose: LinkPurpose): Promise<{ allowed: true } | { allowed: false; limit: LimitName; retryAfterSeconds: number }> {
+  async mayMail(
+    email: string,
+    purpose: LinkPurpose,
+  ): Promise<{ allowed: true } | { allowed: false; limit: LimitName; retryAfterSeconds: number }> {
     for (const [limit, key] of [
       ['mail-per-address-and-purpose', `${purpose}:${email}`],
       ['mail-per-address-daily', email],

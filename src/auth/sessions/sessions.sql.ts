@@ -27,7 +27,15 @@ export const SESSIONS = {
   ),
   open: statement<
     never,
-    [id: string, userId: string, refreshJti: string, ttlSeconds: number, userAgent: string | null, ip: string | null, amr: readonly string[]]
+    [
+      id: string,
+      userId: string,
+      refreshJti: string,
+      ttlSeconds: number,
+      userAgent: string | null,
+      ip: string | null,
+      amr: readonly string[],
+    ]
   >(
     'session_open',
     `INSERT INTO sessions (id, user_id, refresh_jti, expires_at, user_agent, ip, amr)

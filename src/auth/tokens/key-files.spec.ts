@@ -38,7 +38,12 @@ function loadAs(uid: number, dir: string): string {
     const { loadKeyRing } = await import('./src/auth/tokens/key-files.ts');
     try { console.log('loaded kid ' + (await loadKeyRing(${JSON.stringify(dir)}, 'access', 'jwt')).kid); }
     catch (error) { console.log(error.message); }`;
-  const run = spawnSync(nodeFor(uid)!, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, uid, gid: uid, encoding: 'utf8' });
+  const run = spawnSync(nodeFor(uid)!, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    uid,
+    gid: uid,
+    encoding: 'utf8',
+  });
   return `${run.stdout}${run.stderr}`.trim();
 }
 

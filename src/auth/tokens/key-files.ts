@@ -75,10 +75,8 @@ const SCHEMES: Record<TokenFormat, KeyScheme> = {
   },
 };
 
-const privatePath = (dir: string, format: TokenFormat, purpose: KeyPurpose) =>
-  join(dir, `${SCHEMES[format].prefix}${purpose}-private.pem`);
-const publicPath = (dir: string, format: TokenFormat, purpose: KeyPurpose) =>
-  join(dir, `${SCHEMES[format].prefix}${purpose}-public.pem`);
+const privatePath = (dir: string, format: TokenFormat, purpose: KeyPurpose) => join(dir, `${SCHEMES[format].prefix}${purpose}-private.pem`);
+const publicPath = (dir: string, format: TokenFormat, purpose: KeyPurpose) => join(dir, `${SCHEMES[format].prefix}${purpose}-public.pem`);
 const retiredDir = (dir: string) => join(dir, 'retired');
 
 async function readPem(file: string): Promise<string> {
@@ -154,7 +152,10 @@ async function withFileLock<T>(lockFile: string, work: () => Promise<T>): Promis
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const held = await stat(lockFile).then((info) => Date.now() - info.mtimeMs, () => 0);
+      const held = await stat(lockFile).then(
+        (info) => Date.now() - info.mtimeMs,
+        () => 0,
+      );
       if (held > LOCK_STALE_MS) await unlink(lockFile).catch(() => undefined);
       else await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -210,9 +211,7 @@ export async function loadKeyRing(dir: string, purpose: KeyPurpose, format: Toke
  * Retires the current public keys of every format present (they keep verifying tokens already
  * issued) and writes new pairs. Restart the service to sign with the new keys.
  */
-export async function rotateKeys(
-  dir: string,
-): Promise<{ format: TokenFormat; purpose: KeyPurpose; retiredKid: string; newKid: string }[]> {
+export async function rotateKeys(dir: string): Promise<{ format: TokenFormat; purpose: KeyPurpose; retiredKid: string; newKid: string }[]> {
   await mkdir(retiredDir(dir), { recursive: true });
   const rotated = [];
   for (const format of TOKEN_FORMATS) {

@@ -51,7 +51,8 @@ const AMR_VALUE = /^[a-z]{2,16}$/;
 /** A few short lower-case method names; absent in tokens issued before `amr` existed: a password then. */
 function amrOf(value: unknown): Amr | undefined {
   if (value === undefined) return ['pwd'];
-  const valid = Array.isArray(value) && value.length > 0 && value.length <= 4 && value.every((m) => typeof m === 'string' && AMR_VALUE.test(m));
+  const valid =
+    Array.isArray(value) && value.length > 0 && value.length <= 4 && value.every((m) => typeof m === 'string' && AMR_VALUE.test(m));
   return valid ? (value as string[]) : undefined;
 }
 
@@ -75,5 +76,7 @@ export function checkClaims<P extends TokenPurpose>(payload: unknown, purpose: P
     return undefined;
   }
   const { sub, sid, jti, typ } = claims as unknown as RefreshClaims;
-  return (purpose === 'refresh' ? { sub, sid, jti, typ, amr, expiresAt, key: claims.key } : { sub, sid, jti, typ, amr, expiresAt }) as TokenClaims<P>;
+  return (
+    purpose === 'refresh' ? { sub, sid, jti, typ, amr, expiresAt, key: claims.key } : { sub, sid, jti, typ, amr, expiresAt }
+  ) as TokenClaims<P>;
 }

@@ -42,7 +42,9 @@ const defined = (claims: Claims) => Object.fromEntries(Object.entries(claims).fi
 
 async function pasetoSecret(privateKey: KeyObject) {
   const { d, x } = privateKey.export({ format: 'jwk' });
-  return v4.ImportSecretKey(`k4.secret.${Buffer.concat([Buffer.from(d!, 'base64url'), Buffer.from(x!, 'base64url')]).toString('base64url')}`);
+  return v4.ImportSecretKey(
+    `k4.secret.${Buffer.concat([Buffer.from(d!, 'base64url'), Buffer.from(x!, 'base64url')]).toString('base64url')}`,
+  );
 }
 
 /**
@@ -70,7 +72,9 @@ describe('tokens through the guards', () => {
       forge: async (claims, { purpose = 'access', key, kid } = {}) => {
         const ring = jwtRings[purpose];
         const keyid = kid === null ? undefined : (kid ?? ring.kid);
-        return jwt.sign(defined(claims), { privateKey: (key ?? ring.privateKey) as never, algorithm: 'RS256',
+        return jwt.sign(defined(claims), {
+          privateKey: (key ?? ring.privateKey) as never,
+          algorithm: 'RS256',
           // jsonwebtoken would add `iat` when the claims have none.
           ...(claims.iat === undefined ? { noTimestamp: true } : {}),
           ...(keyid ? { keyid } : {}),
@@ -102,8 +106,15 @@ describe('tokens through the guards', () => {
     const format = () => formats[name];
     const verify = <P extends TokenPurpose>(token: string, purpose: P) => guarded.verify(token, purpose);
     const access = (over: Claims = {}): Claims => ({
-      sub: USER, sid: SESSION, jti: JTI, typ: 'access', iss: 'todo-api', aud: 'todo-api',
-      iat: format().time(0), exp: format().time(900), ...over,
+      sub: USER,
+      sid: SESSION,
+      jti: JTI,
+      typ: 'access',
+      iss: 'todo-api',
+      aud: 'todo-api',
+      iat: format().time(0),
+      exp: format().time(900),
+      ...over,
     });
     const refresh = (over: Claims = {}): Claims => access({ typ: 'refresh', key: 'custom-key', exp: format().time(3600), ...over });
 
@@ -113,9 +124,24 @@ describe('tokens through the guards', () => {
       const pair = await issue(name);
       const issuedTo = Date.now();
       const access = await verify(pair.accessToken, 'access');
-      expect(access).toEqual({ sub: USER, sid: SESSION, jti: expect.any(String), typ: 'access', amr: ['pwd', 'otp'], expiresAt: expect.any(Number) });
+      expect(access).toEqual({
+        sub: USER,
+        sid: SESSION,
+        jti: expect.any(String),
+        typ: 'access',
+        amr: ['pwd', 'otp'],
+        expiresAt: expect.any(Number),
+      });
       const refresh = await verify(pair.refreshToken, 'refresh');
-      expect(refresh).toEqual({ sub: USER, sid: SESSION, jti: JTI, typ: 'refresh', amr: ['pwd', 'otp'], key: expect.any(String), expiresAt: expect.any(Number) });
+      expect(refresh).toEqual({
+        sub: USER,
+        sid: SESSION,
+        jti: JTI,
+        typ: 'refresh',
+        amr: ['pwd', 'otp'],
+        key: expect.any(String),
+        expiresAt: expect.any(Number),
+      });
       // The configured lifetimes, read back in milliseconds.
       expect(access.expiresAt).toBeGreaterThanOrEqual(issuedFrom + 900_000);
       expect(access.expiresAt).toBeLessThanOrEqual(issuedTo + 900_000);
@@ -165,7 +191,9 @@ describe('tokens through the guards', () => {
 
     it('accepts a well-formed token forged with the real key (the baseline every refusal deviates from)', async () => {
       await expect(verify(await format().forge(access()), 'access')).resolves.toMatchObject({ sub: USER });
-      await expect(verify(await format().forge(refresh(), { purpose: 'refresh' }), 'refresh')).resolves.toMatchObject({ key: 'custom-key' });
+      await expect(verify(await format().forge(refresh(), { purpose: 'refresh' }), 'refresh')).resolves.toMatchObject({
+        key: 'custom-key',
+      });
     });
 
     const refused: [string, () => Promise<string>, TokenPurpose?][] = [
@@ -173,7 +201,10 @@ describe('tokens through the guards', () => {
       ['an expired token', () => format().forge(access({ iat: format().time(-60), exp: format().time(-10) }))],
       ['a token without exp', () => format().forge(access({ exp: undefined }))],
       ['a token without iat', () => format().forge(access({ iat: undefined }))],
-      ['a token older than its lifetime by iat, though exp is later', () => format().forge(access({ iat: format().time(-1000), exp: format().time(100) }))],
+      [
+        'a token older than its lifetime by iat, though exp is later',
+        () => format().forge(access({ iat: format().time(-1000), exp: format().time(100) })),
+      ],
       ['nbf in the future', () => format().forge(access({ nbf: format().time(300) }))],
       ['wrong iss', () => format().forge(access({ iss: 'evil' }))],
       ['wrong aud', () => format().forge(access({ aud: 'other-api' }))],
@@ -182,15 +213,25 @@ describe('tokens through the guards', () => {
       ['a refresh token used as an access token', () => format().forge(refresh(), { purpose: 'refresh' })],
       ['an access token used as a refresh token', () => format().forge(access()), 'refresh'],
       ['a refresh token without the custom key', () => format().forge(refresh({ key: undefined }), { purpose: 'refresh' }), 'refresh'],
-      ['a foreign key under a real kid', () =>
-        format().forge(access(), {
-          key: name === 'jwt' ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : generateKeyPairSync('ed25519').privateKey,
-        })],
-      ['an access token signed with the refresh key, under its kid', () => {
-        const ring = (name === 'jwt' ? keys.jwt! : keys.paseto!).refresh;
-        return format().forge(access(), { key: ring.privateKey, kid: ring.kid });
-      }],
-      ['an unknown kid', () => format().forge(access(), { kid: name === 'jwt' ? 'no-such-kid' : k4Pid(k4Public(generateKeyPairSync('ed25519').publicKey)) })],
+      [
+        'a foreign key under a real kid',
+        () =>
+          format().forge(access(), {
+            key:
+              name === 'jwt' ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : generateKeyPairSync('ed25519').privateKey,
+          }),
+      ],
+      [
+        'an access token signed with the refresh key, under its kid',
+        () => {
+          const ring = (name === 'jwt' ? keys.jwt! : keys.paseto!).refresh;
+          return format().forge(access(), { key: ring.privateKey, kid: ring.kid });
+        },
+      ],
+      [
+        'an unknown kid',
+        () => format().forge(access(), { kid: name === 'jwt' ? 'no-such-kid' : k4Pid(k4Public(generateKeyPairSync('ed25519').publicKey)) }),
+      ],
       ['no kid', () => format().forge(access(), { kid: null })],
       ['a session id that is not a UUID', () => format().forge(access({ sid: "x' OR 1=1" }))],
       ['garbage', async () => (name === 'jwt' ? 'not.a.jwt' : 'v4.public.garbage')],
@@ -211,7 +252,10 @@ describe('tokens through the guards', () => {
     /** The segment that holds the signature: the JWT's third, PASETO's body (payload ‖ signature). */
     const signed = 2;
     const respell = (token: string, change: (segment: string) => string) =>
-      token.split('.').map((segment, i) => (i === signed ? change(segment) : segment)).join('.');
+      token
+        .split('.')
+        .map((segment, i) => (i === signed ? change(segment) : segment))
+        .join('.');
     // 256-byte RSA signature: 342 characters, 4 unused bits; PASETO bodies vary, so the body's own count is used.
     const unusedBits = (segment: string) => (6 * segment.length) % 8;
 
@@ -221,12 +265,15 @@ describe('tokens through the guards', () => {
       ['a space inside', (t) => respell(t, (s) => `${s.slice(0, 20)} ${s.slice(20)}`)],
       ['standard base64 characters for the url-safe ones', (t) => respell(t, (s) => s.replaceAll('-', '+').replaceAll('_', '/'))],
       // In the first base64url segment whose length leaves bits unused (PASETO's version and purpose are not base64url).
-      ['the unused trailing bits set', (t) => {
-        const parts = t.split('.');
-        const at = parts.findIndex((segment, i) => i >= (name === 'jwt' ? 0 : 2) && unusedBits(segment) > 0);
-        parts[at] = parts[at].slice(0, -1) + withUnusedBitsSet(parts[at].at(-1)!, unusedBits(parts[at]));
-        return parts.join('.');
-      }],
+      [
+        'the unused trailing bits set',
+        (t) => {
+          const parts = t.split('.');
+          const at = parts.findIndex((segment, i) => i >= (name === 'jwt' ? 0 : 2) && unusedBits(segment) > 0);
+          parts[at] = parts[at].slice(0, -1) + withUnusedBitsSet(parts[at].at(-1)!, unusedBits(parts[at]));
+          return parts.join('.');
+        },
+      ],
       ['padding on the first segment', (t) => t.replace('.', '=.')],
       ...(name === 'jwt'
         ? ([['a signature four bytes too long', (t: string) => `${t}AAAAAA`]] as [string, (token: string) => string][])
@@ -253,41 +300,75 @@ describe('tokens through the guards', () => {
 
     it('refuses a respelled refresh token too, and accepts the original', async () => {
       const { refreshToken } = await issue(name);
-      await expect(guarded.verify(respell(refreshToken, (s) => `${s}==`), 'refresh')).rejects.toThrow(InvalidTokenException);
+      await expect(
+        guarded.verify(
+          respell(refreshToken, (s) => `${s}==`),
+          'refresh',
+        ),
+      ).rejects.toThrow(InvalidTokenException);
       await expect(guarded.verify(refreshToken, 'refresh')).resolves.toMatchObject({ sub: USER });
     });
   });
 
   describe('jwt only', () => {
     const access = (): Claims => ({
-      sub: USER, sid: SESSION, jti: JTI, typ: 'access', iss: 'todo-api', aud: 'todo-api', iat: nowSeconds(), exp: nowSeconds() + 900,
+      sub: USER,
+      sid: SESSION,
+      jti: JTI,
+      typ: 'access',
+      iss: 'todo-api',
+      aud: 'todo-api',
+      iat: nowSeconds(),
+      exp: nowSeconds() + 900,
     });
     const refused: [string, () => string][] = [
       ['alg "none"', () => `${b64({ alg: 'none', typ: 'JWT', kid: keys.jwt!.access.kid })}.${b64(access())}.`],
-      ['an empty signature', () => jwt.sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: 'RS256', keyid: keys.jwt!.access.kid }).replace(/\.[^.]+$/, '.')],
-      ['HS256 signed with the public PEM as the secret', () => {
-        const pem = createPublicKey(keys.jwt!.access.privateKey).export({ type: 'spki', format: 'pem' }) as string;
-        const unsigned = `${b64({ alg: 'HS256', typ: 'JWT', kid: keys.jwt!.access.kid })}.${b64(access())}`;
-        return `${unsigned}.${createHmac('sha256', pem).update(unsigned).digest('base64url')}`;
-      }],
-      ['a tampered payload', () => {
-        const [header, , signature] = jwt.sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: 'RS256', keyid: keys.jwt!.access.kid }).split('.');
-        return `${header}.${b64({ ...access(), sub: '99999999-9999-4999-8999-999999999999' })}.${signature}`;
-      }],
+      [
+        'an empty signature',
+        () =>
+          jwt
+            .sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: 'RS256', keyid: keys.jwt!.access.kid })
+            .replace(/\.[^.]+$/, '.'),
+      ],
+      [
+        'HS256 signed with the public PEM as the secret',
+        () => {
+          const pem = createPublicKey(keys.jwt!.access.privateKey).export({ type: 'spki', format: 'pem' }) as string;
+          const unsigned = `${b64({ alg: 'HS256', typ: 'JWT', kid: keys.jwt!.access.kid })}.${b64(access())}`;
+          return `${unsigned}.${createHmac('sha256', pem).update(unsigned).digest('base64url')}`;
+        },
+      ],
+      [
+        'a tampered payload',
+        () => {
+          const [header, , signature] = jwt
+            .sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: 'RS256', keyid: keys.jwt!.access.kid })
+            .split('.');
+          return `${header}.${b64({ ...access(), sub: '99999999-9999-4999-8999-999999999999' })}.${signature}`;
+        },
+      ],
       ...(['RS512', 'PS256'] as const).map((alg): [string, () => string] => [
         `${alg} signed with the real RSA key (the algorithm is pinned, not taken from the header)`,
         () => jwt.sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: alg, keyid: keys.jwt!.access.kid }),
       ]),
-      ['a jku header pointing elsewhere (ignored: still an unknown kid)', () =>
-        jwt.sign(access(), {
-          privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey as never,
-          algorithm: 'RS256',
-          header: { alg: 'RS256', kid: 'attacker', jku: 'https://attacker.example/jwks.json' },
-        })],
+      [
+        'a jku header pointing elsewhere (ignored: still an unknown kid)',
+        () =>
+          jwt.sign(access(), {
+            privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey as never,
+            algorithm: 'RS256',
+            header: { alg: 'RS256', kid: 'attacker', jku: 'https://attacker.example/jwks.json' },
+          }),
+      ],
     ];
     it.each(refused)('refuses %s', async (_case, make) => {
       await expect(guarded.verify(make(), 'access')).rejects.toThrow(InvalidTokenException);
-      await expect(guarded.verify(jwt.sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: 'RS256', keyid: keys.jwt!.access.kid }), 'access')).resolves.toMatchObject({ sub: USER });
+      await expect(
+        guarded.verify(
+          jwt.sign(access(), { privateKey: keys.jwt!.access.privateKey as never, algorithm: 'RS256', keyid: keys.jwt!.access.kid }),
+          'access',
+        ),
+      ).resolves.toMatchObject({ sub: USER });
     });
 
     // Headers this maker writes are matched as strings; any other is parsed. Both paths hold the same rules.
@@ -314,7 +395,7 @@ describe('tokens through the guards', () => {
       legit = (await issue('paseto')).accessToken;
     });
 
-    it('writes v4.public tokens with RFC 3339 times and the signing key\'s k4.pid in a JSON footer', async () => {
+    it("writes v4.public tokens with RFC 3339 times and the signing key's k4.pid in a JSON footer", async () => {
       const { version, purpose, body, footer } = split(legit);
       expect(`${version}.${purpose}`).toBe('v4.public');
       expect(JSON.parse(Buffer.from(footer, 'base64url').toString())).toEqual({ kid: keys.paseto!.access.kid });
@@ -337,37 +418,52 @@ describe('tokens through the guards', () => {
     });
 
     const refused: [string, () => Promise<string> | string][] = [
-      ['a tampered payload (same signature)', () => {
-        const { body, footer } = split(legit);
-        const claims = JSON.parse(body.subarray(0, -64).toString());
-        const forged = Buffer.concat([Buffer.from(JSON.stringify({ ...claims, sub: '99999999-9999-4999-8999-999999999999' })), body.subarray(-64)]);
-        return `v4.public.${forged.toString('base64url')}.${footer}`;
-      }],
+      [
+        'a tampered payload (same signature)',
+        () => {
+          const { body, footer } = split(legit);
+          const claims = JSON.parse(body.subarray(0, -64).toString());
+          const forged = Buffer.concat([
+            Buffer.from(JSON.stringify({ ...claims, sub: '99999999-9999-4999-8999-999999999999' })),
+            body.subarray(-64),
+          ]);
+          return `v4.public.${forged.toString('base64url')}.${footer}`;
+        },
+      ],
       ['the footer removed', () => legit.split('.').slice(0, 3).join('.')],
-      ['a footer with an extra field beside the real kid, even signed with the real key', async () => {
-        const claims = JSON.parse(split(legit).body.subarray(0, -64).toString());
-        return v4.Sign(await pasetoSecret(keys.paseto!.access.privateKey), claims, {
-          footer: new TextEncoder().encode(JSON.stringify({ kid: keys.paseto!.access.kid, wpk: 'x' })),
-          addIssuedAt: false,
-        });
-      }],
+      [
+        'a footer with an extra field beside the real kid, even signed with the real key',
+        async () => {
+          const claims = JSON.parse(split(legit).body.subarray(0, -64).toString());
+          return v4.Sign(await pasetoSecret(keys.paseto!.access.privateKey), claims, {
+            footer: new TextEncoder().encode(JSON.stringify({ kid: keys.paseto!.access.kid, wpk: 'x' })),
+            addIssuedAt: false,
+          });
+        },
+      ],
       ['a footer that is not JSON', () => `${legit.split('.').slice(0, 3).join('.')}.${Buffer.from('kid').toString('base64url')}`],
       ['a v4.local header on the same payload', () => legit.replace(/^v4\.public\./, 'v4.local.')],
       ['a v3.public header on the same payload', () => legit.replace(/^v4\.public\./, 'v3.public.')],
       ['a v2.public header on the same payload', () => legit.replace(/^v4\.public\./, 'v2.public.')],
-      ['a v4.local token encrypted with the public key bytes as the symmetric key', () => {
-        const paserk = k4Public(createPublicKey(keys.paseto!.access.privateKey));
-        const claims = JSON.parse(split(legit).body.subarray(0, -64).toString());
-        return pasetoTsEncrypt(`k4.local.${paserk.slice('k4.public.'.length)}`, claims, { footer: { kid: keys.paseto!.access.kid } });
-      }],
-      ['a token bound to an implicit assertion', async () => {
-        const claims = JSON.parse(split(legit).body.subarray(0, -64).toString());
-        return v4.Sign(await pasetoSecret(keys.paseto!.access.privateKey), claims, {
-          footer: new TextEncoder().encode(JSON.stringify({ kid: keys.paseto!.access.kid })),
-          addIssuedAt: false,
-          implicitAssertion: new TextEncoder().encode('tenant-1'),
-        });
-      }],
+      [
+        'a v4.local token encrypted with the public key bytes as the symmetric key',
+        () => {
+          const paserk = k4Public(createPublicKey(keys.paseto!.access.privateKey));
+          const claims = JSON.parse(split(legit).body.subarray(0, -64).toString());
+          return pasetoTsEncrypt(`k4.local.${paserk.slice('k4.public.'.length)}`, claims, { footer: { kid: keys.paseto!.access.kid } });
+        },
+      ],
+      [
+        'a token bound to an implicit assertion',
+        async () => {
+          const claims = JSON.parse(split(legit).body.subarray(0, -64).toString());
+          return v4.Sign(await pasetoSecret(keys.paseto!.access.privateKey), claims, {
+            footer: new TextEncoder().encode(JSON.stringify({ kid: keys.paseto!.access.kid })),
+            addIssuedAt: false,
+            implicitAssertion: new TextEncoder().encode('tenant-1'),
+          });
+        },
+      ],
     ];
     it.each(refused)('refuses %s', async (_case, make) => {
       await expect(guarded.verify(await make(), 'access')).rejects.toThrow(InvalidTokenException);

@@ -67,7 +67,10 @@ describe('TokenService', () => {
       const { verify } = format === 'paseto' ? paseto : await wired(dir, 'jwt');
       for (const pair of [jwtPair, pasetoPair]) {
         await expect(verify(pair.accessToken, 'access')).resolves.toMatchObject({ sub: USER, sid: SESSION, typ: 'access' });
-        await expect(verify(pair.refreshToken, 'refresh')).resolves.toMatchObject({ jti: REFRESH_JTI, key: customKey(USER, 'a'.repeat(64)) });
+        await expect(verify(pair.refreshToken, 'refresh')).resolves.toMatchObject({
+          jti: REFRESH_JTI,
+          key: customKey(USER, 'a'.repeat(64)),
+        });
         await expect(verify(pair.refreshToken, 'access')).rejects.toThrow(InvalidTokenException);
       }
     }
@@ -132,7 +135,9 @@ describe('TokenService', () => {
   it('writes private key files readable by the owner only, of the right kind', async () => {
     expect((await stat(join(dir, 'access-private.pem'))).mode & 0o077).toBe(0);
     expect((await stat(join(dir, 'paseto-access-private.pem'))).mode & 0o077).toBe(0);
-    expect(createPrivateKey(await readFile(join(dir, 'access-private.pem'), 'utf8')).asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+    expect(
+      createPrivateKey(await readFile(join(dir, 'access-private.pem'), 'utf8')).asymmetricKeyDetails?.modulusLength,
+    ).toBeGreaterThanOrEqual(2048);
     expect(createPrivateKey(await readFile(join(dir, 'paseto-refresh-private.pem'), 'utf8')).asymmetricKeyType).toBe('ed25519');
   });
 
@@ -150,16 +155,20 @@ describe('TokenService', () => {
     const keys = await KeyStore.load({ KEYS_DIR: jwtOnly, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' });
     expect(keys.paseto).toBeUndefined();
     expect(keys.paserk.keys).toEqual([]);
-    await expect(KeyStore.load({ KEYS_DIR: jwtOnly, NODE_ENV: 'production', TOKEN_FORMAT: 'paseto' })).rejects.toThrow(/paseto-access-private/);
+    await expect(KeyStore.load({ KEYS_DIR: jwtOnly, NODE_ENV: 'production', TOKEN_FORMAT: 'paseto' })).rejects.toThrow(
+      /paseto-access-private/,
+    );
   });
 
-  it('refuses to start with half of the other format\'s keys, naming the missing file', async () => {
+  it("refuses to start with half of the other format's keys, naming the missing file", async () => {
     const half = await scratch('half');
     await KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'test', TOKEN_FORMAT: 'paseto' });
     await KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' });
     await expect(KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' })).resolves.toBeDefined();
     await rm(join(half, 'paseto-refresh-public.pem'));
-    await expect(KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' })).rejects.toThrow(/paseto-refresh-public\.pem/);
+    await expect(KeyStore.load({ KEYS_DIR: half, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' })).rejects.toThrow(
+      /paseto-refresh-public\.pem/,
+    );
   });
 
   it('refuses an Ed25519 key where the RSA access key belongs (the pairs swapped)', async () => {
@@ -172,7 +181,9 @@ describe('TokenService', () => {
       await rename(join(mixed, `paseto-access-${end}.pem`), join(mixed, `access-${end}.pem`));
       await rename(join(mixed, `tmp-${end}.pem`), join(mixed, `paseto-access-${end}.pem`));
     }
-    await expect(KeyStore.load({ KEYS_DIR: mixed, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' })).rejects.toThrow(/access-private\.pem must be an RSA key/);
+    await expect(KeyStore.load({ KEYS_DIR: mixed, NODE_ENV: 'test', TOKEN_FORMAT: 'jwt' })).rejects.toThrow(
+      /access-private\.pem must be an RSA key/,
+    );
   });
 });
 

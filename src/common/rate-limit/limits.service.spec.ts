@@ -28,7 +28,9 @@ describe('Limits', () => {
     const metrics = { limitRefused: (name: string) => refused.push(name) } as unknown as MetricsService;
     limits = new Limits(storage, config, metrics);
     warnings = [];
-    jest.spyOn((limits as unknown as { logger: { warn: (m: string) => void } }).logger, 'warn').mockImplementation((m) => void warnings.push(m));
+    jest
+      .spyOn((limits as unknown as { logger: { warn: (m: string) => void } }).logger, 'warn')
+      .mockImplementation((m) => void warnings.push(m));
   });
 
   it('declares every limit with what it counts, its points and window, and a refusal that names it', () => {

@@ -100,7 +100,8 @@ export class Limits {
 
   private counter(name: LimitName) {
     const { points, windowSeconds } = LIMITS[name] as LimitDefinition;
-    const setting = (value: number | NumericSetting): number => (typeof value === 'number' ? value : Number(this.config.get(value, { infer: true })));
+    const setting = (value: number | NumericSetting): number =>
+      typeof value === 'number' ? value : Number(this.config.get(value, { infer: true }));
     return this.storage.counter(name, setting(points), setting(windowSeconds));
   }
 
@@ -114,7 +115,9 @@ export class Limits {
     // Oldest first: a flood of distinct keys forgets the oldest, never grows without bound.
     if (this.lastLogged.size >= MAX_REMEMBERED_HITS) this.lastLogged.delete(this.lastLogged.keys().next().value!);
     this.lastLogged.set(id, now);
-    this.logger.warn(`limit ${name} reached for key ${id.split(' ')[1]}: refused for ${retryAfterSeconds} s (further refusals for it are not logged for a minute)`);
+    this.logger.warn(
+      `limit ${name} reached for key ${id.split(' ')[1]}: refused for ${retryAfterSeconds} s (further refusals for it are not logged for a minute)`,
+    );
   }
 }
 

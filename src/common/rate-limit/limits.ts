@@ -26,7 +26,8 @@ export const LIMITS = {
     per: 'account (the email logged in to)',
     points: 'LOGIN_ACCOUNT_LIMIT',
     windowSeconds: 'LOGIN_ACCOUNT_WINDOW',
-    refusal: 'Too many failed logins for this account (login-per-account); wait, or reset the password by mail (POST /auth/password/forgot)',
+    refusal:
+      'Too many failed logins for this account (login-per-account); wait, or reset the password by mail (POST /auth/password/forgot)',
   },
   /** Wrong passwords (and, later, MFA codes) on routes a signed-in user reaches with a stolen access token. */
   'password-check-per-user': {

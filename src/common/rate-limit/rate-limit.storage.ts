@@ -123,9 +123,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
   }
 
   private async deleteExpired(): Promise<void> {
-    await this.stores.pool
-      .query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [Date.now() - 3_600_000])
-      .catch(() => undefined);
+    await this.stores.pool.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [Date.now() - 3_600_000]).catch(() => undefined);
   }
 }
 

@@ -19,9 +19,7 @@ export class CreateTodos1795300100000 implements MigrationInterface {
         CONSTRAINT todos_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
       )`);
     // Serves the list query (one user's todos, newest first, id as the tie-break) and its count.
-    await queryRunner.query(
-      `CREATE INDEX todos_user_id_created_at_idx ON todos (user_id, created_at DESC, id DESC)`,
-    );
+    await queryRunner.query(`CREATE INDEX todos_user_id_created_at_idx ON todos (user_id, created_at DESC, id DESC)`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

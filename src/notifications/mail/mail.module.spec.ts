@@ -15,8 +15,7 @@ function captureLogs() {
   return lines;
 }
 
-const configOf = (raw: Record<string, string>) =>
-  new ConfigService<Environment, true>(validateEnvironment(raw));
+const configOf = (raw: Record<string, string>) => new ConfigService<Environment, true>(validateEnvironment(raw));
 
 describe('the mail transport chosen at start-up', () => {
   afterEach(() => Logger.overrideLogger(false));

@@ -11,7 +11,10 @@ export class SmtpTransport implements MailTransport {
   /** The SMTP span's attributes: the server, never the recipient or the message. */
   private readonly server: { 'server.address': string; 'server.port': number };
 
-  constructor(url: string, private readonly from: string) {
+  constructor(
+    url: string,
+    private readonly from: string,
+  ) {
     const parsed = new URL(url);
     // Never the credentials: this line goes to the log.
     this.description = `SMTP via ${parsed.protocol}//${parsed.host}`;

@@ -65,7 +65,7 @@ const TEMPLATES: { [K in TemplateName]: (data: TemplateData[K]) => RenderedMail 
         link,
         '',
         `The link works once and expires in ${validFor}.`,
-        "If you did not sign up, ignore this message: nothing happens unless the link is opened.",
+        'If you did not sign up, ignore this message: nothing happens unless the link is opened.',
       ].join('\n'),
       html: layout(
         subject,

@@ -38,7 +38,10 @@ export function checkPhoneNumber(raw: string, countries: ReadonlySet<string> | u
     return { ok: false, reason: `phoneNumber must be a mobile number that receives texts; this one is of type ${kind}` };
   }
   if (countries && !countries.has(parsed.country)) {
-    return { ok: false, reason: `phoneNumber must be in one of the countries texts are sent to (${[...countries].join(', ')}); this one is in ${parsed.country}` };
+    return {
+      ok: false,
+      reason: `phoneNumber must be in one of the countries texts are sent to (${[...countries].join(', ')}); this one is in ${parsed.country}`,
+    };
   }
   return { ok: true, e164: parsed.number, country: parsed.country };
 }

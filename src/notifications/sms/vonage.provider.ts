@@ -80,7 +80,9 @@ export class VonageProvider implements SmsProvider {
     try {
       // Vonage wants E.164 without its `+`.
       const to = sms.to.replace(/^\+/, '');
-      await this.messages.send(new SMS({ messageType: 'text', channel: 'sms', to, from: this.options.from, text: sms.text, clientRef: sms.id }));
+      await this.messages.send(
+        new SMS({ messageType: 'text', channel: 'sms', to, from: this.options.from, text: sms.text, clientRef: sms.id }),
+      );
     } catch (error) {
       throw await deliveryError(error);
     }

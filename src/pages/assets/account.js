@@ -24,18 +24,27 @@
     const headers = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (accessToken) headers.authorization = `Bearer ${accessToken}`;
-    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+    const response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
     const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) throw Object.assign(new Error(messageOf(data, response.status)), { status: response.status });
     return data;
   }
 
   async function useTokens(pair) {
-    if (pair.mfaRequired) throw new Error('This account asks for a second factor, which this page cannot take yet; sign in through the API.');
+    if (pair.mfaRequired)
+      throw new Error('This account asks for a second factor, which this page cannot take yet; sign in through the API.');
     accessToken = pair.accessToken;
     clearTimeout(refreshTimer);
     // Renew a little before the access token expires, with the cookie.
-    refreshTimer = setTimeout(() => refreshSession().catch(() => signedOut('Your session ended; please sign in again.')), pair.expiresIn * 800);
+    refreshTimer = setTimeout(
+      () => refreshSession().catch(() => signedOut('Your session ended; please sign in again.')),
+      pair.expiresIn * 800,
+    );
     await showAccount();
   }
 
@@ -79,11 +88,13 @@
         remove.className = 'secondary';
         remove.textContent = 'Delete';
         remove.setAttribute('aria-label', `Delete passkey ${passkey.name}`);
-        remove.addEventListener('click', () => act(remove, async () => {
-          await api('DELETE', `/auth/passkeys/${encodeURIComponent(passkey.id)}`);
-          await showAccount();
-          say(`Passkey “${passkey.name}” deleted.`);
-        }));
+        remove.addEventListener('click', () =>
+          act(remove, async () => {
+            await api('DELETE', `/auth/passkeys/${encodeURIComponent(passkey.id)}`);
+            await showAccount();
+            say(`Passkey “${passkey.name}” deleted.`);
+          }),
+        );
         item.append(text, remove);
         return item;
       }),
@@ -116,13 +127,15 @@
     });
   });
 
-  $('passkey-login').addEventListener('click', (event) => act(event.currentTarget, async () => {
-    const email = $('email').value.trim();
-    const { challengeId, ...optionsJSON } = await api('POST', '/auth/passkeys/login/options', email ? { email } : {});
-    const response = await startAuthentication({ optionsJSON });
-    await useTokens(await api('POST', '/auth/passkeys/login', { challengeId, response }));
-    say('You are signed in with your passkey.');
-  }));
+  $('passkey-login').addEventListener('click', (event) =>
+    act(event.currentTarget, async () => {
+      const email = $('email').value.trim();
+      const { challengeId, ...optionsJSON } = await api('POST', '/auth/passkeys/login/options', email ? { email } : {});
+      const response = await startAuthentication({ optionsJSON });
+      await useTokens(await api('POST', '/auth/passkeys/login', { challengeId, response }));
+      say('You are signed in with your passkey.');
+    }),
+  );
 
   $('add-passkey').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -138,15 +151,19 @@
     });
   });
 
-  $('send-verification').addEventListener('click', (event) => act(event.currentTarget, async () => {
-    const { message } = await api('POST', '/auth/verify-email/request');
-    say(message);
-  }));
+  $('send-verification').addEventListener('click', (event) =>
+    act(event.currentTarget, async () => {
+      const { message } = await api('POST', '/auth/verify-email/request');
+      say(message);
+    }),
+  );
 
-  $('logout').addEventListener('click', (event) => act(event.currentTarget, async () => {
-    await api('POST', '/auth/logout');
-    signedOut('You are signed out.');
-  }));
+  $('logout').addEventListener('click', (event) =>
+    act(event.currentTarget, async () => {
+      await api('POST', '/auth/logout');
+      signedOut('You are signed out.');
+    }),
+  );
 
   if (!browserSupportsWebAuthn()) {
     $('passkey-login').disabled = true;

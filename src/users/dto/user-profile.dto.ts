@@ -17,7 +17,10 @@ export class UserProfileDto {
     example: '+14155550100',
   })
   phoneNumber: string | null;
-  @ApiProperty({ example: false, description: 'Whether the owner proved phoneNumber with a code texted to it (POST /users/me/phone/verify).' })
+  @ApiProperty({
+    example: false,
+    description: 'Whether the owner proved phoneNumber with a code texted to it (POST /users/me/phone/verify).',
+  })
   phoneVerified: boolean;
   @ApiProperty({ description: 'A text message for every new todo; true only while a verified phoneNumber is set.', example: false })
   smsNotifications: boolean;

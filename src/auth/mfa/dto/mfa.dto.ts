@@ -9,7 +9,10 @@ const CODE_OR_RECOVERY = /^(\d{6}|[0-9A-Za-z][0-9A-Za-z -]{14,30})$/;
 
 function IsTotpCode(): PropertyDecorator {
   return (target, key) => {
-    ApiProperty({ description: 'The 6-digit code the authenticator app shows now.', example: CODE_EXAMPLE, pattern: '^\\d{6}$' })(target, key);
+    ApiProperty({ description: 'The 6-digit code the authenticator app shows now.', example: CODE_EXAMPLE, pattern: '^\\d{6}$' })(
+      target,
+      key,
+    );
     IsString()(target, key);
     Matches(/^\d{6}$/, { message: `${String(key)} must be the 6 digits the authenticator app shows` })(target, key);
   };
@@ -21,16 +24,23 @@ export class TotpSetupRequestDto {
 }
 
 export class TotpSetupDto {
-  @ApiProperty({ description: 'The shared secret, base32 (RFC 4648): for typing into an app by hand. Shown once.', example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' })
+  @ApiProperty({
+    description: 'The shared secret, base32 (RFC 4648): for typing into an app by hand. Shown once.',
+    example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+  })
   secret: string;
 
   @ApiProperty({
     description: 'The same secret as a Key Uri: SHA-1, 6 digits, 30-second period.',
-    example: 'otpauth://totp/todo-api:ada%40example.com?issuer=todo-api&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30',
+    example:
+      'otpauth://totp/todo-api:ada%40example.com?issuer=todo-api&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30',
   })
   otpauthUri: string;
 
-  @ApiProperty({ description: 'A QR code of otpauthUri, as an SVG document, for an authenticator app to scan.', example: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 37 37">…</svg>' })
+  @ApiProperty({
+    description: 'A QR code of otpauthUri, as an SVG document, for an authenticator app to scan.',
+    example: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 37 37">…</svg>',
+  })
   qrSvg: string;
 }
 
@@ -81,7 +91,10 @@ export class MfaChallengeDto {
   @ApiProperty({ enum: [true], example: true, description: 'A second factor is needed: no token pair yet.' })
   mfaRequired: true;
 
-  @ApiProperty({ description: 'Single use; send it with a code to POST /auth/login/mfa.', example: 'q0S3JbTq6lBqK5p8x1yZt2Wc9eV4uN7mA0dF3gH6jKw' })
+  @ApiProperty({
+    description: 'Single use; send it with a code to POST /auth/login/mfa.',
+    example: 'q0S3JbTq6lBqK5p8x1yZt2Wc9eV4uN7mA0dF3gH6jKw',
+  })
   mfaToken: string;
 
   @ApiProperty({ example: 300, description: 'Seconds the mfaToken lives.' })
