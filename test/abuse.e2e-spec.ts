@@ -8,6 +8,7 @@ import { bearer, logIn, newEmail, PASSWORD, type SignedInUser, signUp, signUpAnd
 import { FakeVonage } from './support/fake-vonage.js';
 import { newMobileNumber } from './support/phone.js';
 import { type ReceivedMail, TestSmtpServer } from './support/smtp-server.js';
+import { until } from './support/until.js';
 
 /**
  * Issue 21, "Abuse resistance": each attack of its table, through HTTP against the production app
@@ -22,16 +23,6 @@ const APP_URL = 'https://app.example.com';
 const TOKEN = /\?token=([A-Za-z0-9_-]{43})/;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 const linkToken = (mail: ReceivedMail) => TOKEN.exec(mail.mail.text ?? '')![1];
 

@@ -5,6 +5,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { createTestApp } from './support/app.js';
 import { type ReceivedMail, TestSmtpServer } from './support/smtp-server.js';
+import { until } from './support/until.js';
 
 const APP_URL = 'https://app.example.com/todo';
 const INVALID_LINK = 'This link is invalid, used or expired; ask for a new one';
@@ -38,14 +39,6 @@ function linkToken(received: ReceivedMail, pattern: RegExp): string {
   if (!inText || !inHtml) throw new Error(`no link matching ${pattern} in both parts of "${received.mail.subject}"`);
   expect(inHtml[1]).toBe(inText[1]);
   return inText[1];
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not in time: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('account recovery by mail', () => {

@@ -6,19 +6,10 @@ import { createTestApp } from './support/app.js';
 import { type SignedInUser, signUpAndLogIn } from './support/auth.js';
 import { FakeVonage } from './support/fake-vonage.js';
 import { newMobileNumber, proveInDatabase } from './support/phone.js';
+import { until } from './support/until.js';
 
 /** Seconds between two codes for one user in this file: short, so a test can wait it out. */
 const COOLDOWN = 3;
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /**
  * API.md, Users and Phone verification: `phoneNumber`, `phoneVerified`, `smsNotifications` and

@@ -7,6 +7,7 @@ import { createTestApp } from './support/app.js';
 import { FakeVonage } from './support/fake-vonage.js';
 import { type SignedInUser, signUpAndLogIn } from './support/auth.js';
 import { proveInDatabase } from './support/phone.js';
+import { until } from './support/until.js';
 
 /**
  * The SMS sent when a todo is created, end to end: the app (one or two instances on the run's
@@ -19,14 +20,6 @@ interface JobRow {
   retry_count: number;
   output: { error?: string } | null;
   data: { to: string; text: string };
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** A fresh number per test, so tests sharing the fake and the queue never see each other's messages. */
