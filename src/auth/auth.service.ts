@@ -1,5 +1,5 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { InvalidTokenException } from './invalid-token.exception.js';
 import { Limits } from '../common/rate-limit/limits.service.js';
 import { Db, type Tx } from '../database/db.js';
 import { SecurityEvents } from '../events/security-events.js';

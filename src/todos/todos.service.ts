@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../auth/invalid-token.exception.js';
 import { PageCursors } from '../common/page-cursor.js';
 import { Limits } from '../common/rate-limit/limits.service.js';
 import { Db } from '../database/db.js';

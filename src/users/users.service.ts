@@ -1,6 +1,6 @@
 import { BadRequestException, ForbiddenException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../auth/invalid-token.exception.js';
 import type { Environment } from '../config/environment.js';
 import { Db } from '../database/db.js';
 import { PG_CHECK_VIOLATION, pgErrorCode } from '../database/sql.js';

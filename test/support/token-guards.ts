@@ -18,7 +18,8 @@ import type { PasetoMaker } from '../../src/auth/tokens/paseto.maker.js';
 import { TokenText } from '../../src/auth/tokens/token-text.js';
 import { TokenService } from '../../src/auth/tokens/token.service.js';
 import { PASETO_MAKER, TokensModule } from '../../src/auth/tokens/tokens.module.js';
-import { AllExceptionsFilter, InvalidTokenException } from '../../src/common/all-exceptions.filter.js';
+import { AllExceptionsFilter } from '../../src/common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../../src/auth/invalid-token.exception.js';
 import { type Environment, validateEnvironment } from '../../src/config/environment.js';
 
 /** Access: the claims the guard let through (as VerifiedAccess remembered them). Refresh: the strategy's claims. */
