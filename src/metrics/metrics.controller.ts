@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Public } from '../auth/decorators/public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 import type { Environment } from '../config/environment.js';
 import { MetricsService } from './metrics.service.js';
 

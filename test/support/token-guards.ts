@@ -5,7 +5,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { FastifyRequest } from 'fastify';
-import { Public } from '../../src/auth/decorators/public.decorator.js';
+import { Public } from '../../src/common/public.decorator.js';
 import { AccessTokenGuard, RefreshTokenGuard } from '../../src/auth/guards/token.guards.js';
 import { SessionStateCache } from '../../src/auth/sessions/session-state.cache.js';
 import { JwtAccessStrategy, JwtRefreshStrategy } from '../../src/auth/strategies/jwt.strategy.js';
