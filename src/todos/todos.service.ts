@@ -6,7 +6,7 @@ import { Db } from '../database/db.js';
 import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode } from '../database/sql.js';
 import { SmsAllowance } from '../notifications/sms/sms-allowance.js';
 import { SmsChannel } from '../notifications/sms/sms.channel.js';
-import { todoCreatedText } from '../notifications/sms/sms-text.js';
+import { todoCreatedText } from './todo-text.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
