@@ -8,7 +8,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 
 /** Unknown, used, expired or superseded: one answer, so a caller learns nothing about which. */
 export const INVALID_LINK = 'This link is invalid, used or expired; ask for a new one';
-import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../database/sql.js';
+import { PG_UNIQUE_VIOLATION, rethrowAs } from '../database/sql.js';
 import type { SignupResponseDto, UserProfileDto } from '../users/dto/user-profile.dto.js';
 import { USERS } from '../users/users.sql.js';
 import type { ChangePasswordDto } from './dto/account.dto.js';
@@ -58,8 +58,7 @@ export class AuthService {
         return user;
       });
     } catch (error) {
-      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictException('Email is already registered');
-      throw error;
+      rethrowAs(error, { [PG_UNIQUE_VIOLATION]: () => new ConflictException('Email is already registered') });
     }
   }
 

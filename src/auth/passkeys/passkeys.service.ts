@@ -12,7 +12,7 @@ import {
 } from '@simplewebauthn/server';
 import type { Environment } from '../../config/environment.js';
 import { Db } from '../../database/db.js';
-import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../database/sql.js';
+import { PG_UNIQUE_VIOLATION, rethrowAs } from '../../database/sql.js';
 import { USERS } from '../../users/users.sql.js';
 import type { Device } from '../sessions/sessions.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -135,8 +135,7 @@ export class PasskeysService {
         return row;
       });
     } catch (error) {
-      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new BadRequestException('This passkey is already registered');
-      throw error;
+      rethrowAs(error, { [PG_UNIQUE_VIOLATION]: () => new BadRequestException('This passkey is already registered') });
     }
   }
 
