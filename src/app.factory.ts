@@ -8,7 +8,7 @@ import { setupSwagger } from './common/swagger.js';
 import type { Environment } from './config/environment.js';
 import { fastifyTrustProxy } from './config/operations.js';
 import { MetricsService } from './metrics/metrics.service.js';
-import { corsOptions } from './operations/cors.js';
+import { corsOptions } from './config/cors.js';
 import { tracingEnabled } from './tracing/tracing-state.js';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;

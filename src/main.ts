@@ -1,9 +1,19 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
-import { loadEnvironment } from './config/environment.js';
-import { databaseFor, EmbeddedPostgresUnavailable } from './database/embedded-postgres.js';
+import { type Environment, loadEnvironment } from './config/environment.js';
+import { EmbeddedPostgresUnavailable } from './database/embedded-postgres-unavailable.js';
 import { Readiness } from './health/readiness.js';
+
+/**
+ * DATABASE_URL when set; otherwise the embedded development database. Its runner (initdb and
+ * postgres child processes, staging of binaries) is loaded only then: the production path never imports it.
+ */
+async function databaseFor(env: Environment): Promise<{ url: string; stop(): Promise<void> }> {
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop: async () => undefined };
+  const { embeddedDatabase } = await import('./database/embedded-postgres.js');
+  return embeddedDatabase(env);
+}
 
 async function bootstrap() {
   const env = loadEnvironment();

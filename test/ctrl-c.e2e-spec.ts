@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildServerOnce, freePort } from './support/instances.js';
+import { buildServerOnce, EMBEDDED_RUNNER_LOADED, freePort, REPORT_EMBEDDED_RUNNER } from './support/instances.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -44,6 +44,7 @@ describe('Ctrl-C on a service with the embedded database', () => {
         EMBEDDED_PG_PORT: String(databasePort),
         BCRYPT_ROUNDS: '4',
         LOG_LEVEL: 'info',
+        NODE_OPTIONS: REPORT_EMBEDDED_RUNNER,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -63,6 +64,7 @@ describe('Ctrl-C on a service with the embedded database', () => {
       if (ready) break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    expect(output).toContain(EMBEDDED_RUNNER_LOADED);
     const dataDir = /\(data in (\S+), binaries/.exec(output.join('\n'))?.[1];
     expect(dataDir).toBeDefined();
     const postgres = Number((await readFile(join(dataDir!, 'postmaster.pid'), 'utf8')).split('\n')[0]);

@@ -5,6 +5,7 @@ import { Readiness } from '../src/health/readiness.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { createTestApp } from './support/app.js';
 import { signUpAndLogIn } from './support/auth.js';
+import { Authenticator } from './support/totp.js';
 
 describe('browsers on other origins (CORS_ORIGINS)', () => {
   let app: NestFastifyApplication;
@@ -216,6 +217,35 @@ describe('metrics', () => {
     ]) {
       expect(after).toContain(`# TYPE ${family} counter`);
     }
+  });
+
+  it('counts a login when its session opens: a password login at once, an MFA login when its code is accepted', async () => {
+    const user = await signUpAndLogIn(app);
+    const http = app.getHttpServer();
+    const success = 'auth_logins_total{result="success"}';
+    let before = await scrape();
+    await request(http).post('/auth/login').send({ email: user.email, password: user.password }).expect(200);
+    expect(value(await scrape(), success) - value(before, success)).toBe(1);
+
+    const setup = await request(http)
+      .post('/auth/mfa/totp/setup')
+      .auth(user.accessToken, { type: 'bearer' })
+      .send({ password: user.password })
+      .expect(200);
+    const totp = new Authenticator(setup.body.secret);
+    await request(http)
+      .post('/auth/mfa/totp/enable')
+      .auth(user.accessToken, { type: 'bearer' })
+      .send({ code: await totp.next() })
+      .expect(200);
+    before = await scrape();
+    const challenge = await request(http).post('/auth/login').send({ email: user.email, password: user.password }).expect(200);
+    expect(value(await scrape(), success) - value(before, success)).toBe(0);
+    await request(http)
+      .post('/auth/login/mfa')
+      .send({ mfaToken: challenge.body.mfaToken, code: await totp.next() })
+      .expect(200);
+    expect(value(await scrape(), success) - value(before, success)).toBe(1);
   });
 
   it('counts refreshes and detected reuses', async () => {

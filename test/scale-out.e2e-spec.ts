@@ -3,7 +3,15 @@ import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import pg from 'pg';
 import { migrations } from '../src/database/migrations/index.js';
-import { buildServerOnce, createEmptyDatabase, freePort, type Instance, startInstances } from './support/instances.js';
+import {
+  buildServerOnce,
+  createEmptyDatabase,
+  EMBEDDED_RUNNER_LOADED,
+  freePort,
+  type Instance,
+  REPORT_EMBEDDED_RUNNER,
+  startInstances,
+} from './support/instances.js';
 import { describeWithRedis } from './support/redis-server.js';
 
 /**
@@ -60,7 +68,7 @@ describe('several instances', () => {
   describe('with counters in Postgres', () => {
     let trio: Instance[];
     beforeAll(async () => {
-      trio = await start(3);
+      trio = await start(3, { NODE_OPTIONS: REPORT_EMBEDDED_RUNNER });
     }, 60_000);
     afterAll(async () => stop(trio ?? []));
 
@@ -80,6 +88,10 @@ describe('several instances', () => {
       const appliers = logs.filter((lines) => lines.some((l) => l.startsWith(`applied ${migrations.length} migration(s)`)));
       expect(appliers).toHaveLength(1);
       expect(logs.filter((lines) => lines.includes('no pending migrations'))).toHaveLength(2);
+    });
+
+    it('never load the embedded-Postgres runner: DATABASE_URL is set (the ctrl-c spec sees it loaded without)', () => {
+      for (const instance of trio) expect(instance.output).not.toContain(EMBEDDED_RUNNER_LOADED);
     });
 
     it('hold one login limit across the three', async () => {

@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import { TOKEN_FORMATS, type TokenFormat } from '../../src/auth/tokens/key-files.js';
+import { parseWholeNumber } from '../../src/common/whole-number.js';
 import { ROOT } from '../root.js';
 
 export { ROOT };
@@ -29,8 +30,8 @@ export const CEILING_COPY_DIR = join(ROOT, 'bench', '.ceiling');
 export function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  const value = parseWholeNumber(raw);
+  if (value === undefined || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
   return value;
 }
 

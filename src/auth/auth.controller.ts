@@ -22,7 +22,7 @@ import { SignupResponseDto } from '../users/dto/user-profile.dto.js';
 import { AuthService } from './auth.service.js';
 import { ClientDevice } from './decorators/client-device.decorator.js';
 import { type AuthUser, CurrentUser } from './decorators/current-user.decorator.js';
-import { Public } from './decorators/public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 import { LoginDto, RefreshDto, SessionDto, SignupDto, TokenPairDto } from './dto/auth.dto.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import { MfaChallengeDto } from './mfa/dto/mfa.dto.js';

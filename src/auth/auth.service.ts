@@ -1,13 +1,14 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { InvalidTokenException } from './invalid-token.exception.js';
 import { Limits } from '../common/rate-limit/limits.service.js';
 import { Db, type Tx } from '../database/db.js';
 import { SecurityEvents } from '../events/security-events.js';
 import { SignIns } from '../events/sign-ins.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 /** Unknown, used, expired or superseded: one answer, so a caller learns nothing about which. */
 export const INVALID_LINK = 'This link is invalid, used or expired; ask for a new one';
-import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../database/sql.js';
+import { PG_UNIQUE_VIOLATION, rethrowAs } from '../database/sql.js';
 import type { SignupResponseDto, UserProfileDto } from '../users/dto/user-profile.dto.js';
 import { USERS } from '../users/users.sql.js';
 import type { ChangePasswordDto } from './dto/account.dto.js';
@@ -36,6 +37,7 @@ export class AuthService {
     private readonly events: SecurityEvents,
     private readonly signIns: SignIns,
     private readonly limits: Limits,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -56,8 +58,7 @@ export class AuthService {
         return user;
       });
     } catch (error) {
-      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictException('Email is already registered');
-      throw error;
+      rethrowAs(error, { [PG_UNIQUE_VIOLATION]: () => new ConflictException('Email is already registered') });
     }
   }
 
@@ -75,13 +76,17 @@ export class AuthService {
       this.passwords.verify(dto.password, user?.passwordHash, user ? `user:${user.id}` : `email:${dto.email}`),
     );
     if (user && !valid) this.events.refused('login_failed', { userId: user.id, ...device });
-    if (!user || !valid) throw new UnauthorizedException('Invalid email or password');
+    if (!user || !valid) {
+      this.metrics.loginFailed();
+      throw new UnauthorizedException('Invalid email or password');
+    }
     if (await this.mfa.isEnabled(user.id)) return this.mfa.challenge(user.id, user.tokenHash);
     const session = await this.db.transaction(async (tx) => {
       const opened = await this.sessions.open(user.id, device, AMR_PASSWORD, tx);
       await this.signIns.record(tx, { userId: user.id, sessionId: opened.id, ...device });
       return opened;
     });
+    this.metrics.loginSucceeded();
     return this.tokens.issuePair(user.id, session.id, session.refreshJti, user.tokenHash, session.amr);
   }
 
@@ -102,6 +107,7 @@ export class AuthService {
       await this.sessions.revoke(claims.sid, claims.sub, device);
       throw new InvalidTokenException();
     }
+    this.metrics.refreshed();
     return this.tokens.issuePair(claims.sub, claims.sid, rotated.liveJti, rotated.tokenHash, rotated.amr);
   }
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from './decorators/public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 import { JwksDto, PaserkSetDto } from './dto/auth.dto.js';
 import { KeyStore, type PaserkKey } from './tokens/key-store.js';
 

@@ -18,7 +18,7 @@ import { UserProfileDto } from '../users/dto/user-profile.dto.js';
 import { AuthService, INVALID_LINK } from './auth.service.js';
 import { ClientDevice } from './decorators/client-device.decorator.js';
 import { type AuthUser, CurrentUser } from './decorators/current-user.decorator.js';
-import { Public } from './decorators/public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 import { ForgotPasswordDto, MailQueuedDto, ResetPasswordDto, VerifyEmailDto } from './dto/recovery.dto.js';
 import { AuthThrottlerGuard } from './guards/auth-throttler.guard.js';
 import type { Device } from './sessions/sessions.service.js';

@@ -1,15 +1,9 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, Optional, UnauthorizedException } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { LimitExceededException } from './rate-limit/limits.service.js';
+import { isAuthenticationChallenge } from './www-authenticate.js';
 import { DATABASE_RETRY_AFTER_SECONDS, DatabaseOutage, isDatabaseUnavailable } from '../database/database-outage.js';
-
-/** A bearer token failed any check; which one is never said (RFC 6750 §3.1). */
-export class InvalidTokenException extends UnauthorizedException {
-  constructor() {
-    super('Invalid or expired token');
-  }
-}
 
 interface ErrorBody {
   statusCode: number;
@@ -38,8 +32,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const response = exception.getResponse();
       body = typeof response === 'string' ? { statusCode: status, message: response } : ({ statusCode: status, ...response } as ErrorBody);
       body.error ??= STATUS_CODES[status];
-      if (exception instanceof InvalidTokenException) {
-        void reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+      if (isAuthenticationChallenge(exception)) {
+        void reply.header('WWW-Authenticate', exception.wwwAuthenticate);
       } else if (exception instanceof LimitExceededException) {
         void reply.header('Retry-After', String(exception.retryAfterSeconds));
       }

@@ -1,6 +1,7 @@
 import type { ConfigService } from '@nestjs/config';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { parseWholeNumber } from '../common/whole-number.js';
 import { parseCorsOrigins, parseTrustProxy } from './operations.js';
 
 /**
@@ -21,8 +22,7 @@ const integer = (min: number, max: number, accepts = `an integer from ${min} to 
   rule(accepts, (error) =>
     z
       .string()
-      .regex(/^\d{1,15}$/, { error })
-      .transform(Number)
+      .transform((text) => parseWholeNumber(text) ?? NaN)
       .refine((n) => n >= min && n <= max, { error }),
   );
 

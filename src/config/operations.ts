@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseWholeNumber } from '../common/whole-number.js';
 
 /** What Fastify's `trustProxy` accepts from TRUST_PROXY: everyone, a hop count, or addresses/CIDRs. */
 export type TrustProxy = boolean | number | string[];
@@ -8,7 +9,8 @@ function isAddressOrCidr(entry: string): boolean {
   const family = isIP(address);
   if (family === 0 || rest.length > 0) return false;
   if (bits === undefined) return true;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  const prefix = parseWholeNumber(bits, 3);
+  return prefix !== undefined && prefix <= (family === 4 ? 32 : 128);
 }
 
 /** `true`, `false`, a hop count, or a comma-separated list of addresses/CIDRs; undefined when malformed. */
@@ -16,7 +18,8 @@ export function parseTrustProxy(raw: string): TrustProxy | undefined {
   const value = raw.trim();
   if (value === 'true') return true;
   if (value === 'false') return false;
-  if (/^\d{1,3}$/.test(value)) return Number(value);
+  const hops = parseWholeNumber(value, 3);
+  if (hops !== undefined) return hops;
   const entries = value.split(',').map((entry) => entry.trim());
   return entries.every(isAddressOrCidr) ? entries : undefined;
 }

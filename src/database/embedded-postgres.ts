@@ -5,6 +5,7 @@ import { chmod, chown, cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
+import { EmbeddedPostgresUnavailable } from './embedded-postgres-unavailable.js';
 
 /** Local-only credentials of the development database; the server listens on 127.0.0.1 alone. */
 const USER = 'postgres';
@@ -24,14 +25,6 @@ export const EMBEDDED_DATA_DIR = '.data/postgres';
  */
 export function stagingFolder(dataDir: string): string {
   return join('/var/tmp', `todo-api-postgres-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)}`);
-}
-
-/** Why the embedded database cannot run here, phrased with the remedy; the entry points print it as one line. */
-export class EmbeddedPostgresUnavailable extends Error {
-  constructor(reason: string) {
-    super(`the embedded PostgreSQL cannot run: ${reason}. Set DATABASE_URL to use a PostgreSQL of your own`);
-    this.name = 'EmbeddedPostgresUnavailable';
-  }
 }
 
 export interface EmbeddedPostgres {
@@ -268,14 +261,10 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
 }
 
 /**
- * The database the app runs on: DATABASE_URL when set; otherwise the embedded development
- * database, started here (data in .data/postgres, or where start-up says it moved).
+ * The embedded development database the app runs on when DATABASE_URL is unset, started here
+ * (data in .data/postgres, or where start-up says it moved).
  */
-export async function databaseFor(env: {
-  DATABASE_URL?: string;
-  EMBEDDED_PG_PORT: number;
-}): Promise<{ url: string; stop(): Promise<void> }> {
-  if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop: async () => undefined };
+export async function embeddedDatabase(env: { EMBEDDED_PG_PORT: number }): Promise<{ url: string; stop(): Promise<void> }> {
   const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, port: env.EMBEDDED_PG_PORT });
   console.log(
     embedded.startedHere

@@ -7,9 +7,27 @@ export const PG_FOREIGN_KEY_VIOLATION = '23503';
 export const PG_CHECK_VIOLATION = '23514';
 
 /** The SQLSTATE of a statement that failed (pg's DatabaseError carries it as `code`). */
-export function pgErrorCode(error: unknown): string | undefined {
+function pgErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+type Answer = () => Error;
+
+/** By SQLSTATE: the error to throw instead, or, by constraint name, one per constraint. */
+export type PgErrorAnswers = Partial<Record<string, Answer | Partial<Record<string, Answer>>>>;
+
+/**
+ * The one place a failed statement becomes an HTTP answer: a constraint the caller expects to
+ * decide a race is thrown as the error `answers` gives for its SQLSTATE (and constraint name);
+ * anything else is rethrown as it is.
+ */
+export function rethrowAs(error: unknown, answers: PgErrorAnswers): never {
+  const code = pgErrorCode(error);
+  const byCode = code === undefined ? undefined : answers[code];
+  const constraint = (error as { constraint?: unknown } | null)?.constraint;
+  const answer = typeof byCode === 'object' ? (typeof constraint === 'string' ? byCode[constraint] : undefined) : byCode;
+  throw answer ? answer() : error;
 }
 
 /**

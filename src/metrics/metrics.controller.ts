@@ -3,7 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Public } from '../auth/decorators/public.decorator.js';
+import { bearerToken } from '../common/bearer.js';
+import { Public } from '../common/public.decorator.js';
 import type { Environment } from '../config/environment.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -34,7 +35,7 @@ export class MetricsController {
   async scrape(@Headers('authorization') authorization: string | undefined, @Res() reply: FastifyReply): Promise<void> {
     if (this.hidden) throw new NotFoundException('Cannot GET /metrics');
     if (this.token) {
-      const presented = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
+      const presented = bearerToken(authorization);
       // Digests of equal length, so the comparison takes the same time whatever was presented.
       if (!presented || !timingSafeEqual(digest(presented), this.token)) {
         void reply.header('WWW-Authenticate', 'Bearer realm="metrics"');

@@ -24,12 +24,12 @@ export class MetricsService {
   });
   private readonly logins = new Counter({
     name: 'auth_logins_total',
-    help: 'Login attempts answered, by result (success: 200, failure: 401 invalid email or password)',
+    help: 'Logins, by result (success: a session opened by password, by password and code, or by passkey; failure: 401 invalid email or password)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
-  private readonly loginSucceeded = this.logins.labels('success');
-  private readonly loginFailed = this.logins.labels('failure');
+  private readonly loginSuccesses = this.logins.labels('success');
+  private readonly loginFailures = this.logins.labels('failure');
   private readonly refreshes = new Counter({
     name: 'auth_refreshes_total',
     help: 'Refresh tokens traded for a new pair',
@@ -123,17 +123,25 @@ export class MetricsService {
     });
   }
 
-  /**
-   * Once per request, from the request-log hook (common/http.ts): one histogram observation; the
-   * auth counters follow from the route and status, so the auth code needs no metrics calls.
-   */
+  /** Once per request, from the request-log hook (common/http.ts): one histogram observation. */
   observeRequest(method: string, route: string, status: number, elapsedMs: number): void {
     this.httpDuration.observe({ method, route, status }, elapsedMs / 1000);
     if (status === 429) this.rateLimited.inc({ route });
-    else if (route === '/auth/login') {
-      if (status === 200) this.loginSucceeded.inc();
-      else if (status === 401) this.loginFailed.inc();
-    } else if (route === '/auth/refresh' && status === 200) this.refreshes.inc();
+  }
+
+  /** A login opened a session, once its transaction committed (password, password and code, or passkey). */
+  loginSucceeded(): void {
+    this.loginSuccesses.inc();
+  }
+
+  /** A login refused for an unknown email or a wrong password. */
+  loginFailed(): void {
+    this.loginFailures.inc();
+  }
+
+  /** A refresh token traded for the session's next pair. */
+  refreshed(): void {
+    this.refreshes.inc();
   }
 
   refreshReuseDetected(): void {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Public } from '../auth/decorators/public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 
 interface Asset {
   body: Buffer;

@@ -6,7 +6,7 @@ import { validate } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { AuthService } from '../auth/auth.service.js';
 import { ClientDevice } from '../auth/decorators/client-device.decorator.js';
-import { Public } from '../auth/decorators/public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 import { ForgotPasswordDto, ResetPasswordDto } from '../auth/dto/recovery.dto.js';
 import { AuthThrottlerGuard } from '../auth/guards/auth-throttler.guard.js';
 import { LINK_TOKEN_PATTERN } from '../auth/recovery/link-token.js';

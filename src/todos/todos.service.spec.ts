@@ -3,7 +3,7 @@ import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { PageCursors } from '../common/page-cursor.js';
 import { Test } from '@nestjs/testing';
-import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../auth/invalid-token.exception.js';
 import { Db } from '../database/db.js';
 import type { Statement } from '../database/sql.js';
 import { ListTodosQueryDto } from './dto/list-todos-query.dto.js';

@@ -1,12 +1,12 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../auth/invalid-token.exception.js';
 import { PageCursors } from '../common/page-cursor.js';
 import { Limits } from '../common/rate-limit/limits.service.js';
 import { Db } from '../database/db.js';
-import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode } from '../database/sql.js';
+import { PG_FOREIGN_KEY_VIOLATION, rethrowAs } from '../database/sql.js';
 import { SmsAllowance } from '../notifications/sms/sms-allowance.js';
 import { SmsChannel } from '../notifications/sms/sms.channel.js';
-import { todoCreatedText } from '../notifications/sms/sms-text.js';
+import { todoCreatedText } from './todo-text.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
@@ -56,10 +56,7 @@ export class TodosService {
       });
     } catch (error) {
       // The user was deleted after the guard let this token through: it no longer speaks for anyone.
-      if (pgErrorCode(error) === PG_FOREIGN_KEY_VIOLATION) {
-        throw new InvalidTokenException();
-      }
-      throw error;
+      rethrowAs(error, { [PG_FOREIGN_KEY_VIOLATION]: () => new InvalidTokenException() });
     }
   }
 

@@ -1,9 +1,9 @@
 import { BadRequestException, ForbiddenException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InvalidTokenException } from '../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../auth/invalid-token.exception.js';
 import type { Environment } from '../config/environment.js';
 import { Db } from '../database/db.js';
-import { PG_CHECK_VIOLATION, pgErrorCode } from '../database/sql.js';
+import { PG_CHECK_VIOLATION, rethrowAs } from '../database/sql.js';
 import { checkPhoneNumber, smsCountries } from '../notifications/sms/phone-number.js';
 import type { UserProfileDto } from './dto/user-profile.dto.js';
 import type { UpdateProfileDto } from './dto/users.dto.js';
@@ -65,13 +65,12 @@ export class UsersService {
       });
     } catch (error) {
       // The checks above decide first; these constraints are the database's word on the same rules.
-      if (pgErrorCode(error) === PG_CHECK_VIOLATION && (error as { constraint?: string }).constraint === 'users_sms_needs_phone') {
-        throw new BadRequestException(SMS_NEEDS_PHONE);
-      }
-      if (pgErrorCode(error) === PG_CHECK_VIOLATION && (error as { constraint?: string }).constraint === 'users_sms_needs_verified_phone') {
-        throw new BadRequestException(SMS_NEEDS_VERIFIED_PHONE);
-      }
-      throw error;
+      rethrowAs(error, {
+        [PG_CHECK_VIOLATION]: {
+          users_sms_needs_phone: () => new BadRequestException(SMS_NEEDS_PHONE),
+          users_sms_needs_verified_phone: () => new BadRequestException(SMS_NEEDS_VERIFIED_PHONE),
+        },
+      });
     }
     if (newNumber) await this.phone.textCodeForNewNumber(userId, newNumber);
     return this.profile(userId);

@@ -2,11 +2,15 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** NODE_OPTIONS under which a server prints EMBEDDED_RUNNER_LOADED when it loads src/database/embedded-postgres.ts. */
+export const REPORT_EMBEDDED_RUNNER = `--import=${pathToFileURL(resolve(ROOT, 'test/support/report-embedded-runner.mjs')).href}`;
+export const EMBEDDED_RUNNER_LOADED = 'embedded-Postgres runner loaded';
 
 /** `npm run build` once per test run (Jest runs the e2e files in one process, --runInBand). */
 export async function buildServerOnce(): Promise<void> {

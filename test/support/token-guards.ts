@@ -5,7 +5,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { FastifyRequest } from 'fastify';
-import { Public } from '../../src/auth/decorators/public.decorator.js';
+import { Public } from '../../src/common/public.decorator.js';
 import { AccessTokenGuard, RefreshTokenGuard } from '../../src/auth/guards/token.guards.js';
 import { SessionStateCache } from '../../src/auth/sessions/session-state.cache.js';
 import { JwtAccessStrategy, JwtRefreshStrategy } from '../../src/auth/strategies/jwt.strategy.js';
@@ -18,7 +18,8 @@ import type { PasetoMaker } from '../../src/auth/tokens/paseto.maker.js';
 import { TokenText } from '../../src/auth/tokens/token-text.js';
 import { TokenService } from '../../src/auth/tokens/token.service.js';
 import { PASETO_MAKER, TokensModule } from '../../src/auth/tokens/tokens.module.js';
-import { AllExceptionsFilter, InvalidTokenException } from '../../src/common/all-exceptions.filter.js';
+import { AllExceptionsFilter } from '../../src/common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../../src/auth/invalid-token.exception.js';
 import { type Environment, validateEnvironment } from '../../src/config/environment.js';
 
 /** Access: the claims the guard let through (as VerifiedAccess remembered them). Refresh: the strategy's claims. */

@@ -2,9 +2,9 @@ import { type ExecutionContext, HttpException, Injectable } from '@nestjs/common
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../invalid-token.exception.js';
 import type { AuthUser } from '../decorators/current-user.decorator.js';
-import { IS_PUBLIC } from '../decorators/public.decorator.js';
+import { IS_PUBLIC } from '../../common/public.decorator.js';
 import { JWT_ACCESS, JWT_REFRESH } from '../strategies/jwt.strategy.js';
 import { PASETO_ACCESS, PASETO_REFRESH } from '../strategies/paseto.strategy.js';
 import { VerifiedAccess } from '../strategies/verified-access.js';

@@ -15,7 +15,7 @@ import type { FastifyReply } from 'fastify';
 import { BEARER } from '../../common/swagger.js';
 import { ClientDevice } from '../decorators/client-device.decorator.js';
 import { type AuthUser, CurrentUser } from '../decorators/current-user.decorator.js';
-import { Public } from '../decorators/public.decorator.js';
+import { Public } from '../../common/public.decorator.js';
 import { TokenPairDto } from '../dto/auth.dto.js';
 import { AuthThrottlerGuard } from '../guards/auth-throttler.guard.js';
 import { RefreshCookie } from '../refresh-cookie.js';

@@ -13,6 +13,7 @@ import type { LoginMfaDto, MfaChallengeDto, RecoveryCodesDto, TotpSetupDto } fro
 import type { EventContext } from '../../events/security-event.js';
 import { SecurityEvents } from '../../events/security-events.js';
 import { SignIns } from '../../events/sign-ins.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { MFA_LIMITS, TooManyCodesException } from './mfa-limits.js';
 import { MFA, type TotpRow } from './mfa.sql.js';
 import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode } from './recovery-codes.js';
@@ -57,6 +58,7 @@ export class MfaService {
     private readonly mail: MailChannel,
     private readonly events: SecurityEvents,
     private readonly signIns: SignIns,
+    private readonly metrics: MetricsService,
     config: ConfigService<Environment, true>,
   ) {
     this.issuer = config.get('JWT_ISSUER', { infer: true });
@@ -171,6 +173,7 @@ export class MfaService {
         if (error instanceof BadRequestException) this.events.refused('mfa_failed', { userId, ...device });
         throw error;
       });
+    this.metrics.loginSucceeded();
     await this.succeeded(userId, totp);
     return this.tokens.issuePair(userId, session.id, session.refreshJti, userTokenHash, session.amr);
   }

@@ -12,7 +12,7 @@ import {
 } from '@simplewebauthn/server';
 import type { Environment } from '../../config/environment.js';
 import { Db } from '../../database/db.js';
-import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../database/sql.js';
+import { PG_UNIQUE_VIOLATION, rethrowAs } from '../../database/sql.js';
 import { USERS } from '../../users/users.sql.js';
 import type { Device } from '../sessions/sessions.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -20,6 +20,7 @@ import { type TokenPair, TokenService } from '../tokens/token.service.js';
 import type { EventContext } from '../../events/security-event.js';
 import { SecurityEvents } from '../../events/security-events.js';
 import { SignIns } from '../../events/sign-ins.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { type PasskeyRow, PASSKEYS } from './passkeys.sql.js';
 
 /** W3C WebAuthn §13.4.3: a challenge is used once, and lives no longer than the ceremony may take. */
@@ -61,6 +62,7 @@ export class PasskeysService {
     private readonly tokens: TokenService,
     private readonly events: SecurityEvents,
     private readonly signIns: SignIns,
+    private readonly metrics: MetricsService,
     config: ConfigService<Environment, true>,
   ) {
     this.rpID = config.get('WEBAUTHN_RP_ID', { infer: true });
@@ -133,8 +135,7 @@ export class PasskeysService {
         return row;
       });
     } catch (error) {
-      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new BadRequestException('This passkey is already registered');
-      throw error;
+      rethrowAs(error, { [PG_UNIQUE_VIOLATION]: () => new BadRequestException('This passkey is already registered') });
     }
   }
 
@@ -213,6 +214,7 @@ export class PasskeysService {
       await this.signIns.record(tx, { userId, sessionId: opened.id, ...device });
       return opened;
     });
+    this.metrics.loginSucceeded();
     return this.tokens.issuePair(userId, session.id, session.refreshJti, tokenHash, session.amr);
   }
 }

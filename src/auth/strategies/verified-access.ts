@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../invalid-token.exception.js';
 import type { Environment } from '../../config/environment.js';
 import type { AuthUser } from '../decorators/current-user.decorator.js';
 import { SessionStateCache } from '../sessions/session-state.cache.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PublicProtocol } from 'paseto';
 import { ImportSecretKeyFactory, SignFactory } from 'paseto/v4/public';
 import { encrypt as pasetoTsEncrypt, verify as pasetoTsVerify } from 'paseto-ts/v4';
-import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../invalid-token.exception.js';
 import { k4Pid, k4Public, type TokenFormat } from './key-files.js';
 import { KeyStore } from './key-store.js';
 import { guardedTokens, type GuardedTokens } from '../../../test/support/token-guards.js';

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { bearerToken } from '../../common/bearer.js';
 import { refreshCookieOf } from '../refresh-cookie.js';
 
 /** Ed25519 (PASETO v4.public): the signature is the last 64 bytes of the body. */
@@ -28,8 +29,8 @@ export class TokenText {
 
   /** `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive), if canonical. */
   bearer(request: Pick<FastifyRequest, 'headers'>): string | undefined {
-    const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
-    return match ? this.canonical(match[1], 'access') : undefined;
+    const token = bearerToken(request.headers.authorization);
+    return token === undefined ? undefined : this.canonical(token, 'access');
   }
 
   /** The body's `refreshToken` first, then the HttpOnly cookie, if canonical. */

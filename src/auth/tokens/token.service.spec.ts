@@ -3,7 +3,7 @@ import { createHmac, createPrivateKey } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../invalid-token.exception.js';
 import { guardedTokens, type GuardedTokens } from '../../../test/support/token-guards.js';
 import { k4Pid, rotateKeys, type TokenFormat } from './key-files.js';
 import { KeyStore } from './key-store.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkPhoneNumber, isE164, maskPhoneNumber, smsCountries } from './phone-number.js';
+import { checkPhoneNumber, E164_POSIX, isE164, maskPhoneNumber, smsCountries } from './phone-number.js';
 
 describe('E.164 phone numbers', () => {
   it.each(['+14155550100', '+447700900000', '+33612345678', '+12345678', '+123456789012345'])('accepts %s', (number) => {
@@ -20,6 +20,10 @@ describe('E.164 phone numbers', () => {
     ['empty', ''],
   ])('refuses %s', (_, value) => {
     expect(isE164(value)).toBe(false);
+  });
+
+  it('spells the rule for Postgres exactly as the users_phone_number_e164 migration does', () => {
+    expect(E164_POSIX).toBe('^\\+[1-9][0-9]{7,14}$');
   });
 
   it('masks the middle of a number for the log', () => {

@@ -2,6 +2,8 @@ import { type NumberType, parsePhoneNumberFromString } from 'libphonenumber-js/m
 
 /** API.md, Users: E.164 is `+`, a country code that never starts with 0, 8 to 15 digits in all. */
 export const E164 = /^\+[1-9]\d{7,14}$/;
+/** The same rule as Postgres checks it on users.phone_number (POSIX classes, no `\d`). */
+export const E164_POSIX = E164.source.replaceAll('\\d', '[0-9]');
 
 export function isE164(value: unknown): value is string {
   return typeof value === 'string' && E164.test(value);

@@ -54,8 +54,3 @@ export function fitToOneSms(prefix: string, body: string): string {
   }
   return candidate(low);
 }
-
-/** API.md, Notifications: the text sent when a todo is created. */
-export function todoCreatedText(title: string): string {
-  return fitToOneSms('New todo: ', title);
-}

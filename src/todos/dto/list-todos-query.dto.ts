@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { parseWholeNumber } from '../../common/whole-number.js';
 
 export const MAX_LIMIT = 100;
 // Issue 26: OFFSET reads and discards every row before the page, so deep pages are the cursor's job.
@@ -8,8 +9,7 @@ export const MAX_PAGE = 100;
 export const MAX_CURSOR_LENGTH = 512;
 
 /** Only plain digits become numbers; `1.5`, `1e3`, ` 2` or `` stay strings and fail @IsInt: a 400, never a silent default. */
-const ToInt = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value));
+const ToInt = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? (parseWholeNumber(value) ?? value) : value));
 
 export class ListTodosQueryDto {
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only completed (true) or open (false) todos.' })

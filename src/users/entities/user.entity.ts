@@ -1,6 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { E164_POSIX } from '../../notifications/sms/phone-number.js';
 
-@Check('users_phone_number_e164', `phone_number ~ '^\\+[1-9][0-9]{7,14}$'`)
+@Check('users_phone_number_e164', `phone_number ~ '${E164_POSIX}'`)
 @Check('users_sms_needs_phone', 'NOT sms_notifications OR phone_number IS NOT NULL')
 @Check('users_phone_verified_needs_phone', 'phone_verified_at IS NULL OR phone_number IS NOT NULL')
 @Check('users_sms_needs_verified_phone', 'NOT sms_notifications OR phone_verified_at IS NOT NULL')

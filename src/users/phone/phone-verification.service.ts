@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, ForbiddenException, Injectable } from '@nestjs/common';
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { InvalidTokenException } from '../../common/all-exceptions.filter.js';
+import { InvalidTokenException } from '../../auth/invalid-token.exception.js';
 import { Limits } from '../../common/rate-limit/limits.service.js';
 import { Db, type Tx } from '../../database/db.js';
 import { SmsAllowance } from '../../notifications/sms/sms-allowance.js';

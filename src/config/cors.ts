@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { parseCorsOrigins } from '../config/operations.js';
+import { parseCorsOrigins } from './operations.js';
 
 /** @fastify/cors comes with @nestjs/platform-fastify (app.enableCors), not as a dependency of ours. */
 type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[0]>;

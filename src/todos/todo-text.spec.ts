@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { fitsOneSms, GSM7_LIMIT, gsm7Length, todoCreatedText, UCS2_LIMIT } from './sms-text.js';
+import { fitsOneSms, GSM7_LIMIT, gsm7Length, UCS2_LIMIT } from '../notifications/sms/sms-text.js';
+import { todoCreatedText } from './todo-text.js';
 
 describe('the todo-created text', () => {
   it('carries a short title whole', () => {
