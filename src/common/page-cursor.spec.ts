@@ -34,6 +34,27 @@ describe('PageCursors', () => {
     }
   });
 
+  it('refuses another spelling of the same bytes (set trailing bits, padding, a stray character), and opens the original', () => {
+    const cursor = cursors.seal(ALICE, ['a', 'b']);
+    const [payload, mac] = cursor.split('.');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // The MAC's last character carries unused low bits (its length is not a multiple of 3 bytes).
+    const unused = (6 * mac.length) % 8;
+    expect(unused).toBeGreaterThan(0);
+    const lastWithBitsSet = alphabet[alphabet.indexOf(mac.at(-1)!) | ((1 << unused) - 1)];
+    const respelled = [
+      `${payload}.${mac.slice(0, -1)}${lastWithBitsSet}`,
+      `${payload}.${mac}=`,
+      `${payload}.${mac.slice(0, 5)}~${mac.slice(5)}`,
+      `${payload}=.${mac}`,
+    ];
+    for (const other of respelled) {
+      expect(other).not.toBe(cursor);
+      expect(cursors.open(ALICE, other)).toBeNull();
+    }
+    expect(cursors.open(ALICE, cursor)).toEqual(['a', 'b']);
+  });
+
   it('refuses a genuine MAC over something that is not a list of strings', () => {
     const sealRaw = (value: unknown) => {
       // Seal a list, then swap its payload for the value: only the MAC over the new payload is genuine.

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { canonicalBase64url } from './base64url.js';
 
 const MAC_BYTES = 16;
 
@@ -24,11 +25,13 @@ export class PageCursors {
     const dot = cursor.indexOf('.');
     if (dot < 0) return null;
     const payload = cursor.slice(0, dot);
-    const mac = Buffer.from(cursor.slice(dot + 1), 'base64url');
-    if (mac.length !== MAC_BYTES || !timingSafeEqual(mac, this.mac(userId, payload))) return null;
+    // One spelling per cursor, as per token: another text of the same bytes is not this cursor.
+    const mac = canonicalBase64url(cursor.slice(dot + 1));
+    const fields = canonicalBase64url(payload);
+    if (!mac || !fields || mac.length !== MAC_BYTES || !timingSafeEqual(mac, this.mac(userId, payload))) return null;
     try {
-      const fields: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString());
-      return Array.isArray(fields) && fields.every((field) => typeof field === 'string') ? fields : null;
+      const parsed: unknown = JSON.parse(fields.toString());
+      return Array.isArray(parsed) && parsed.every((field) => typeof field === 'string') ? parsed : null;
     } catch {
       return null;
     }

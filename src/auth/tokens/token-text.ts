@@ -1,19 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { bearerToken } from '../../common/bearer.js';
+import { canonicalBase64url } from '../../common/base64url.js';
 import { refreshCookieOf } from '../refresh-cookie.js';
 
 /** Ed25519 (PASETO v4.public): the signature is the last 64 bytes of the body. */
 const ED25519_SIGNATURE_BYTES = 64;
-
-/**
- * RFC 4648 §5 base64url without padding, in its one spelling. Node's decoder skips characters
- * outside the alphabet, padding and set trailing bits, so other texts would read as the same bytes;
- * decoding and encoding again gives back exactly the canonical text, and only that.
- */
-function canonicalSegment(segment: string): Buffer | undefined {
-  const bytes = Buffer.from(segment, 'base64url');
-  return segment.length > 0 && bytes.toString('base64url') === segment ? bytes : undefined;
-}
 
 /**
  * Where a token's text is read from a request, and the one spelling a token can have (API.md,
@@ -45,12 +36,12 @@ export class TokenText {
     const parts = token.split('.');
     // v4.public.<payload ‖ signature>.<footer>: other versions and purposes are refused here already.
     if (parts[0] === 'v4' && parts[1] === 'public') {
-      const body = parts.length === 4 ? canonicalSegment(parts[2]) : undefined;
-      return body && body.length > ED25519_SIGNATURE_BYTES && canonicalSegment(parts[3]) ? token : undefined;
+      const body = parts.length === 4 ? canonicalBase64url(parts[2]) : undefined;
+      return body && body.length > ED25519_SIGNATURE_BYTES && canonicalBase64url(parts[3]) ? token : undefined;
     }
     if (parts.length === 3) {
-      const signature = canonicalSegment(parts[2]);
-      const canonical = canonicalSegment(parts[0]) && canonicalSegment(parts[1]) && signature;
+      const signature = canonicalBase64url(parts[2]);
+      const canonical = canonicalBase64url(parts[0]) && canonicalBase64url(parts[1]) && signature;
       return canonical && this.rsaSignatureLengths[purpose].has(signature.length) ? token : undefined;
     }
     return undefined;
