@@ -63,4 +63,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # V8 grows the heap towards a limit sized for the whole host (~300 MB of RSS under load); and no
 # allocation-site pretenuring, which under load moved whole requests into the old generation
 # (20 ms scavenges, a major GC every half second; README, Performance).
-CMD ["node", "--max-old-space-size=192", "--no-allocation-site-pretenuring", "--import=./dist/tracing/instrument.js", "dist/main.js"]
+CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=16", "--no-allocation-site-pretenuring", "--import=./dist/tracing/instrument.js", "dist/main.js"]
