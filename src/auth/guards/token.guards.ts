@@ -8,7 +8,7 @@ import { IS_PUBLIC } from '../../common/public.decorator.js';
 import { JWT_ACCESS, JWT_REFRESH } from '../strategies/jwt.strategy.js';
 import { PASETO_ACCESS, PASETO_REFRESH } from '../strategies/paseto.strategy.js';
 import { VerifiedAccess } from '../strategies/verified-access.js';
-import { TokenText } from '../tokens/token-text.js';
+import { bearerToken } from '../../common/bearer.js';
 
 /**
  * Any refusal by every strategy is the same 401, which check failed is never said (RFC 6750 §3.1).
@@ -25,7 +25,7 @@ function tokenOrRefusal<T>(error: unknown, user: T | false | null | undefined): 
 /**
  * The global guard: every route needs a live access token, JWT or PASETO, unless it is marked
  * @Public(). A token a strategy accepted before is answered from VerifiedAccess without passport;
- * any other goes through the strategies. Either way its text must be canonical first (TokenText).
+ * any other goes through the strategies, which read it through TokenText (one spelling only).
  */
 @Injectable()
 export class AccessTokenGuard extends AuthGuard([JWT_ACCESS, PASETO_ACCESS]) {
@@ -34,7 +34,6 @@ export class AccessTokenGuard extends AuthGuard([JWT_ACCESS, PASETO_ACCESS]) {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly text: TokenText,
     private readonly access: VerifiedAccess,
   ) {
     super();
@@ -43,12 +42,17 @@ export class AccessTokenGuard extends AuthGuard([JWT_ACCESS, PASETO_ACCESS]) {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.isPublic(context)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
-    const token = this.text.bearer(request);
+    const token = bearerToken(request.headers.authorization);
     if (!token) throw new InvalidTokenException();
+    // Looked up before the spelling is checked: only a strategy's canonical text was ever remembered,
+    // keyed by its exact text, so a hit is that very text; any other spelling misses and is checked.
     const remembered = this.access.remembered(token);
-    if (!remembered) return super.canActivate(context) as Promise<boolean>;
-    request.user = await this.access.user(remembered);
-    return true;
+    if (remembered) {
+      request.user = await this.access.user(remembered);
+      return true;
+    }
+    // The strategies read the token through TokenText, which refuses any other spelling.
+    return super.canActivate(context) as Promise<boolean>;
   }
 
   override handleRequest<T>(error: unknown, user: T | false): T {

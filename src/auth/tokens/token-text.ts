@@ -9,8 +9,8 @@ const ED25519_SIGNATURE_BYTES = 64;
 /**
  * Where a token's text is read from a request, and the one spelling a token can have (API.md,
  * "Tokens have one spelling"): every segment canonical base64url and the signature of the length
- * its keys produce. Anything else is refused before any cache or verifier sees it, so one token
- * is one text.
+ * its keys produce. Anything else is refused before a verifier sees it and never enters a cache,
+ * so one token is one text.
  */
 export class TokenText {
   constructor(

@@ -10,9 +10,10 @@ import type { AccessClaims } from './token-maker.js';
  * Nothing is weakened:
  * - Only what a strategy accepted is kept (the guard asks first and the strategies remember), never
  *   a refusal, and never a refresh token (each is spent once and checked against the database).
- * - Keyed by the SHA-256 of the token's text, which is canonical by then (TokenText): one token has
- *   one text, so a client cannot make many entries of one token, and each entry cost a login or a
- *   refresh. The token itself is not kept.
+ * - Keyed by the SHA-256 of the token's text, which is canonical when remembered (TokenText): one
+ *   token has one text, so a client cannot make many entries of one token, and each entry cost a
+ *   login or a refresh. A lookup may come with any text (the guard asks before checking the
+ *   spelling): another spelling has another key and misses. The token itself is not kept.
  * - The keys are fixed for the life of the process; time is not: every hit checks `expiresAt`.
  * - Whether the session is still live is not cached here: SessionStateCache answers on every request.
  *
