@@ -10,7 +10,7 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import { BatchSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { register } from 'node:module';
-import { samplerFromEnv } from './sampler.js';
+import { RequestSampling, samplerFromEnv } from './sampler.js';
 import { tracingStarted } from './tracing-state.js';
 
 /** Query parameters that carry secrets (mailed links, pages): their values never reach a span. */
@@ -43,9 +43,10 @@ export async function startTracing(env: Record<string, string | undefined> = pro
     .merge(resourceFromAttributes({ 'service.name': 'todo-api' }))
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the default name.
     .merge(detectResources({ detectors: [envDetector] }));
+  const sampling = new RequestSampling(samplerFromEnv(env));
   const provider = new TracerProvider({
     resource,
-    sampler: samplerFromEnv(env),
+    sampler: sampling.forSpans(),
     spanProcessors: [new BatchSpanProcessor({ exporter: await exporterFromEnv(env) })],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -59,8 +60,9 @@ export async function startTracing(env: Record<string, string | undefined> = pro
         redactedQueryParamsServer: SECRET_QUERY_PARAMS,
         // Outgoing HTTP only inside a trace: the exporter's own posts start none.
         requireParentforOutgoingSpans: true,
-        // Probes and scrapes every few seconds would drown the traces that matter.
-        ignoreIncomingRequestHook: (request) => /^\/(health|metrics)(\/|\?|$)/.test(request.url ?? ''),
+        // Probes and scrapes every few seconds would drown the traces that matter; a request the
+        // sampler leaves out is not instrumented at all (RequestSampling).
+        ignoreIncomingRequestHook: (request) => /^\/(health|metrics)(\/|\?|$)/.test(request.url ?? '') || !sampling.admits(request.headers),
       }),
       // The queue's polling runs SQL all the time outside any request: only SQL inside a trace.
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),

@@ -1,6 +1,5 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { HandlerSpanInterceptor } from './handler-span.interceptor.js';
+import { HandlerSpans } from './handler-spans.js';
 import { stopTracing, tracingEnabled } from './tracing-state.js';
 
 /** On shutdown, the spans still buffered are exported before the process exits. */
@@ -17,7 +16,7 @@ export class TracingModule {
     if (!tracingEnabled()) return { module: TracingModule };
     return {
       module: TracingModule,
-      providers: [TracingShutdown, { provide: APP_INTERCEPTOR, useClass: HandlerSpanInterceptor }],
+      providers: [TracingShutdown, HandlerSpans],
     };
   }
 }
