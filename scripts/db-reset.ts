@@ -11,15 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { loadEnvironment } from '../src/config/environment.js';
 import { EMBEDDED_DATA_DIR, stagingFolder } from '../src/database/embedded-postgres.js';
 import { ROOT } from './root.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from './processes.js';
 
 /** Stops the postmaster whose pid file is in `dataDir`, if it runs: fast shutdown, then SIGKILL after 10 s. */
 async function stopServer(dataDir: string): Promise<void> {

@@ -4,17 +4,9 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildServerOnce, EMBEDDED_RUNNER_LOADED, freePort, REPORT_EMBEDDED_RUNNER } from './support/instances.js';
+import { alive } from '../scripts/processes.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * `npm start` without DATABASE_URL, stopped with Ctrl-C: a terminal sends SIGINT to every process of
