@@ -153,6 +153,10 @@ describe('retention', () => {
     for (const rule of RETENTION_RULES) {
       expect(report.batches[rule.name]).toBe(Math.floor(report.removed[rule.name] / BATCH) + 1);
     }
+    // And a pause after every full batch, twice as long as the batch took: each waited at least 1 ms.
+    const fullBatches = Object.values(report.batches).reduce((sum, n) => sum + n - 1, 0);
+    expect(report.pausedMs).toBeGreaterThanOrEqual(fullBatches);
+    expect(report.pausedMs).toBeLessThan(report.milliseconds);
 
     // The user's live session still works, and GET /metrics shows the run.
     await request(app.getHttpServer()).get('/users/me').set(bearer(user.accessToken)).expect(200);
