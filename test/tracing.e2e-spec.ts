@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeVonage } from './support/fake-vonage.js';
@@ -137,6 +138,8 @@ describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
     expect(delivery.links).toHaveLength(1);
     expect(spans.map((s) => s.spanId)).toContain(delivery.links[0].spanId);
     expect(ancestry(vonageCall, spans)).toContain(delivery);
+    // TRACE_TREE_FILE=<path> writes this trace as the tree docs/tracing.md shows.
+    if (process.env.TRACE_TREE_FILE) writeFileSync(process.env.TRACE_TREE_FILE, receiver.render(request.traceId));
   });
 
   it('names every server span by its route template and traces Redis, SMTP and the log line', async () => {

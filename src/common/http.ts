@@ -73,7 +73,7 @@ function registerRequestLog(fastify: FastifyInstance, observer?: RequestObserver
         route,
         status: reply.statusCode,
         durationMs: Math.round(elapsed * 100) / 100,
-        // trace_id and span_id of the request's server span, while tracing is on (tracing/http-tracing.ts).
+        // trace_id and span_id of the request's server span, when it is traced (tracing/http-tracing.ts).
         ...request.traceIds,
       },
       'request',

@@ -10,11 +10,8 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import { BatchSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { register } from 'node:module';
-import { RequestSampling, samplerFromEnv } from './sampler.js';
+import { samplerFromEnv } from './sampler.js';
 import { tracingStarted } from './tracing-state.js';
-
-/** Query parameters that carry secrets (mailed links, pages): their values never reach a span. */
-const SECRET_QUERY_PARAMS = ['token', 'code', 'access_token', 'refresh_token', 'password'];
 
 /**
  * OTLP over HTTP only, as OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL asks
@@ -43,10 +40,9 @@ export async function startTracing(env: Record<string, string | undefined> = pro
     .merge(resourceFromAttributes({ 'service.name': 'todo-api' }))
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the default name.
     .merge(detectResources({ detectors: [envDetector] }));
-  const sampling = new RequestSampling(samplerFromEnv(env));
   const provider = new TracerProvider({
     resource,
-    sampler: sampling.forSpans(),
+    sampler: samplerFromEnv(env),
     spanProcessors: [new BatchSpanProcessor({ exporter: await exporterFromEnv(env) })],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -56,14 +52,10 @@ export async function startTracing(env: Record<string, string | undefined> = pro
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      new HttpInstrumentation({
-        redactedQueryParamsServer: SECRET_QUERY_PARAMS,
-        // Outgoing HTTP only inside a trace: the exporter's own posts start none.
-        requireParentforOutgoingSpans: true,
-        // Probes and scrapes every few seconds would drown the traces that matter; a request the
-        // sampler leaves out is not instrumented at all (RequestSampling).
-        ignoreIncomingRequestHook: (request) => /^\/(health|metrics)(\/|\?|$)/.test(request.url ?? '') || !sampling.admits(request.headers),
-      }),
+      // Outgoing calls only (node:http; fetch is undici's), and only inside a trace: the exporter's
+      // own posts start none. Each request's server span is made from Fastify's hooks
+      // (tracing/http-tracing.ts), after the sampler has decided.
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, requireParentforOutgoingSpans: true }),
       // The queue's polling runs SQL all the time outside any request: only SQL inside a trace. No
       // span for taking a pooled connection: a third of a traced GET /users/me's spans, for nothing.
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),

@@ -67,6 +67,33 @@ export class OtlpReceiver {
     return this.spans.filter((s) => s.traceId === traceId);
   }
 
+  /**
+   * The trace as an indented tree, children under their parent in start order: start offset,
+   * duration, name, kind, span id (docs/tracing.md shows one).
+   */
+  render(traceId: string): string {
+    const spans = this.trace(traceId);
+    const time = (span: ReceivedSpan, field: 'startTimeUnixNano' | 'endTimeUnixNano') =>
+      Number(BigInt(String((span.raw as Record<string, unknown>)[field])) / 1000n) / 1000;
+    const origin = Math.min(...spans.map((span) => time(span, 'startTimeUnixNano')));
+    const kinds = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+    const lines = [`trace ${traceId}`];
+    const visit = (parent: string | undefined, depth: number) => {
+      const children = spans.filter(
+        (span) => span.parentSpanId === parent || (parent === undefined && !spans.some((p) => p.spanId === span.parentSpanId)),
+      );
+      for (const span of children.sort((a, b) => time(a, 'startTimeUnixNano') - time(b, 'startTimeUnixNano'))) {
+        const start = (time(span, 'startTimeUnixNano') - origin).toFixed(1).padStart(7);
+        const duration = (time(span, 'endTimeUnixNano') - time(span, 'startTimeUnixNano')).toFixed(1).padStart(7);
+        const linked = span.links.length > 0 ? ` linked to ${span.links.map((link) => link.spanId).join(', ')}` : '';
+        lines.push(`+${start} ms ${duration} ms  ${'  '.repeat(depth)}${span.name} [${kinds[span.kind]}] (${span.spanId})${linked}`);
+        visit(span.spanId, depth + 1);
+      }
+    };
+    visit(undefined, 0);
+    return lines.join('\n');
+  }
+
   /** Waits until a span matches; returns it. */
   async waitFor(match: (span: ReceivedSpan) => boolean, what: string, timeoutMs = 20_000): Promise<ReceivedSpan> {
     const deadline = Date.now() + timeoutMs;
