@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +167,25 @@ describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
     const todo = await receiver.waitFor((s) => s.kind === SERVER && s.name === 'POST /todos', 'POST /todos');
     const line = server.logs.find((l) => l.msg === 'request' && l.route === '/todos' && l.method === 'POST');
     expect(line).toMatchObject({ trace_id: todo.traceId, span_id: todo.spanId });
+  });
+
+  it("follows the caller's traceparent: a sampled one continues its trace, an unsampled one is left out", async () => {
+    const get = (traceparent: string) =>
+      fetch(`${server.url}/users/me`, { headers: { authorization: `Bearer ${accessToken}`, traceparent } });
+    const [continued, leftOut, after] = [randomBytes(16), randomBytes(16), randomBytes(16)].map((id) => id.toString('hex'));
+    const parent = randomBytes(8).toString('hex');
+
+    expect((await get(`00-${continued}-${parent}-01`)).status).toBe(200);
+    const span = await receiver.waitFor((s) => s.kind === SERVER && s.traceId === continued, 'the continued trace');
+    expect(span).toMatchObject({ name: 'GET /users/me', parentSpanId: parent });
+    expect(span.attributes['http.response.status_code']).toBe(200);
+
+    // Answered all the same, and nothing of it exported: a later traced request's span arriving
+    // means the batch that would have held it has gone.
+    expect((await get(`00-${leftOut}-${parent}-00`)).status).toBe(200);
+    expect((await get(`00-${after}-${parent}-01`)).status).toBe(200);
+    await receiver.waitFor((s) => s.traceId === after, 'the request after it');
+    expect(receiver.trace(leftOut)).toEqual([]);
   });
 
   it('exports no token, password, phone number or email in any span', async () => {
