@@ -182,7 +182,9 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
     const answers = await Promise.all([...tokens, ...tokens].map((mfaToken) => loginMfa(http, { mfaToken, code })));
     const statuses = answers.map((res) => res.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
-    expect(statuses.every((s) => [200, 400, 401].includes(s))).toBe(true);
+    // Six at once against a limit of five: every attempt is counted before its code is checked (the
+    // winner's is given back after), so the sixth may find the limit full and get 429, a refusal too.
+    expect(statuses.filter((s) => ![200, 400, 401, 429].includes(s))).toEqual([]);
     const winner = answers.find((res) => res.status === 200)!.body as TokenPair;
     expect((await sessionsOf(http, winner.accessToken)).filter((s) => s.amr.includes('otp'))).toHaveLength(1);
   });
