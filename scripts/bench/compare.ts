@@ -78,12 +78,16 @@ async function backendCpu(admin: pg.Client, side: Side): Promise<Map<number, num
     if (seconds === null) return null;
     cpu.set(pid, seconds);
   }
-  return rows.length === 0 ? null : cpu;
+  return cpu;
 }
 
-/** CPU seconds between two readings of the same backends (a backend that appeared in between counts from 0). */
+/**
+ * CPU seconds between two readings of the same backends. A backend that appeared in between counts
+ * from 0: a pool that had closed its idle connections before the round (the ceiling's, idle for 10 s
+ * while the other servers ran) opens new ones during it.
+ */
 function backendCpuBetween(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
-  if (!before || !after) return null;
+  if (!before || !after || after.size === 0) return null;
   let total = 0;
   for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
   return total;
