@@ -4,20 +4,24 @@
  * Starts the production build on a scratch database, measures the hot routes on the empty database,
  * seeds it with SQL (generate_series, never the API) and measures them again; then GET /todos at
  * depth (keyset cursor against OFFSET), the database's CPU per request beside the service's,
+ * what the in-process caches (SessionStateCache, VerifiedTokens) cost in memory when full,
  * DELETE /users/me of the user with the most todos, and a retention run over the expired sessions
  * while GET /users/me is probed.
  *
  * Sizes are flags; the defaults are the issue's:
  *   --users=1000000 --todos=10000000 --big-user-todos=100000 --expired-sessions=10000000
  *   --seconds=5 (per measured route) --concurrency=8 --bcrypt-rounds=10 --retention-batch=1000
+ *   --cache-fill=100000 (distinct sessions' access tokens sent once each to a second server; 0 skips)
  * e.g. `npm run bench:scale -- --users=100000 --todos=1000000 --expired-sessions=1000000` on a
  * small machine. Every live user also has one live session. Prints Markdown and writes
  * bench/scale-results.json.
  */
+import { JwtService } from '@nestjs/jwt';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
@@ -31,8 +35,11 @@ const DEFAULTS = {
   concurrency: 8,
   'bcrypt-rounds': 10,
   'retention-batch': 1000,
+  'cache-fill': 100_000,
 };
 type Size = Record<keyof typeof DEFAULTS, number>;
+/** SessionStateCache's MAX_ENTRIES, and the most ACCESS_TOKEN_CACHE_SIZE allows. */
+const CACHE_BOUND = 100_000;
 
 function parseFlags(argv: string[]): Size {
   const size = { ...DEFAULTS };
@@ -44,17 +51,22 @@ function parseFlags(argv: string[]): Size {
     size[match[1] as keyof Size] = Number(match[2]);
   }
   if (size['big-user-todos'] > size.todos) throw new Error('--big-user-todos cannot exceed --todos');
+  if (size['cache-fill'] > CACHE_BOUND) throw new Error(`--cache-fill cannot exceed the caches' bound, ${CACHE_BOUND}`);
+  if (size['cache-fill'] > size.users) throw new Error('--cache-fill cannot exceed --users: each token is of a distinct seeded session');
   return size;
 }
 
 // config.ts (through server.ts) refuses flags it does not know: this script's are taken off first.
 const SIZE = parseFlags(process.argv.slice(2));
 process.argv.splice(2);
-const { buildService, peakRssMb, startServer, stopServer } = await import('./server.js');
+const { buildService, peakRssMb, sessionTableReads, startServer, stopServer } = await import('./server.js');
 const { choosePinning, pinThisProcess } = await import('./pinning.js');
 const { createScratchDatabase, dropScratchDatabase } = await import('../../test/support/database.js');
 const { generateMissingKeys } = await import('../../src/auth/tokens/key-files.js');
 const { KeyStore } = await import('../../src/auth/tokens/key-store.js');
+const { JwtMaker } = await import('../../src/auth/tokens/jwt.maker.js');
+const { JwtOptions } = await import('../../src/auth/tokens/jwt.options.js');
+const { validateEnvironment } = await import('../../src/config/environment.js');
 const { PageCursors } = await import('../../src/common/page-cursor.js');
 const { ROOT, log, sleep } = await import('./config.js');
 
@@ -145,10 +157,9 @@ async function main() {
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   const results: Record<string, unknown> = { size: SIZE, pinned: 'unpinned' in pinning ? `no: ${pinning.unpinned}` : `server on CPU ${pinning.serverCpu}, load on ${pinning.loadCpu}` };
   try {
-    server = await startServer(db.url, keysDir, logFile, {
-      ...('unpinned' in pinning ? {} : { cpu: pinning.serverCpu }),
-      env: { BCRYPT_ROUNDS: String(SIZE['bcrypt-rounds']), RETENTION_BATCH_SIZE: String(SIZE['retention-batch']), RETENTION_CRON: '0 0 1 1 *' },
-    });
+    const serverEnv = { BCRYPT_ROUNDS: String(SIZE['bcrypt-rounds']), RETENTION_BATCH_SIZE: String(SIZE['retention-batch']), RETENTION_CRON: '0 0 1 1 *' };
+    const serverCpu = 'unpinned' in pinning ? {} : { cpu: pinning.serverCpu };
+    server = await startServer(db.url, keysDir, logFile, { ...serverCpu, env: serverEnv });
     if (!('unpinned' in pinning)) pinThisProcess(String(pinning.loadCpu));
     const base = server.baseUrl;
     const serverPid = server.child.pid!;
@@ -338,6 +349,14 @@ async function main() {
     // and Postgres shaping the JSON (json_build_object, before issue 26) against plain columns.
     results.statements = await statementCosts(admin, db.url, bigId, depthPage);
 
+    // --- the in-process caches filled to their bound, on a server of their own ------------------
+    if (SIZE['cache-fill'] > 0) {
+      const cacheLog = join(dirname(logFile), 'cache-server.log');
+      results.cacheMemory = await cacheMemory(admin, db.url, keysDir, cacheLog, { ...serverCpu, env: serverEnv });
+    } else {
+      results.cacheMemory = 'skipped (--cache-fill=0)';
+    }
+
     // --- retention over the expired sessions, GET /users/me probed meanwhile --------------------
     const probeToken = (await login(seededEmails[3])).accessToken;
     const probe = (seconds: number, samples?: number[]) => drive(seconds, 2, () => get('/users/me', probeToken), undefined, samples);
@@ -470,6 +489,193 @@ async function statementCosts(admin: pg.Client, url: string, userId: string, dep
   return out;
 }
 
+/** Requests in flight while the caches fill. */
+const FILL_CONCURRENCY = 32;
+/** How long the caches' server may idle, waiting for a major GC, before its heap is read. */
+const GC_WAIT_SECONDS = 30;
+
+interface CacheMemory {
+  /** Sessions, and their access tokens, in each cache at the end. */
+  entries: number;
+  /** Of those, the ones added between the two readings (the rest warmed the server up). */
+  measuredEntries: number;
+  fill: { seconds: number; perSecond: number; errors: number; firstError: string | null };
+  heapUsedBeforeMb: number;
+  heapUsedAfterMb: number;
+  heapReadsBeforeMb: number[];
+  heapReadsAfterMb: number[];
+  heapGrowthMb: number;
+  heapBytesPerEntry: number;
+  /** The same without the young generation: steadier, as it leaves out most of the garbage. */
+  oldGenerationBytesPerEntry: number;
+  /** Whether V8 ran a major GC while the server idled before each reading (none is forced). */
+  majorGcBeforeReads: { before: boolean; after: boolean };
+  idleSecondsBeforeReads: { before: number; after: number };
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  rssBytesPerEntry: number;
+  peakRssMb: number;
+  /** Reads of the sessions table while the oldest measured tokens were sent again: 0 when they were still cached. */
+  recheck: { tokens: number; sessionTableReads: number };
+}
+
+/**
+ * What SessionStateCache and VerifiedTokens cost in memory holding --cache-fill entries each. A
+ * server of its own, with ACCESS_TOKEN_CACHE_SIZE at its maximum (SessionStateCache's bound) and
+ * /metrics open to a token, so that the measured server and the later steps keep production's
+ * configuration and heap. It is sent GET /users/me once with each of --cache-fill access tokens, each
+ * of a distinct seeded live session: every request verifies a token never seen (VerifiedTokens
+ * remembers it) of a session never read (SessionStateCache remembers it). The tokens are minted as
+ * TokenService.issuePair does, by JwtMaker on JwtService under JwtOptions with this run's keys, while
+ * the requests go out. Heap used is /metrics' nodejs_heap_size_used_bytes, the median of five reads a
+ * second apart after the server idled (settled, below); no GC is forced, so garbage not yet
+ * collected counts too.
+ */
+async function cacheMemory(
+  admin: pg.Client,
+  databaseUrl: string,
+  keysDir: string,
+  logFile: string,
+  options: { cpu?: number; env: Record<string, string> },
+): Promise<CacheMemory> {
+  const fill = SIZE['cache-fill'];
+  // The first tokens warm the server's code up (each path a request takes), before the baseline.
+  const warm = Math.min(500, Math.floor(fill / 10));
+  const recheck = Math.min(1000, fill - warm);
+  const metricsToken = randomBytes(24).toString('base64url');
+  const env = { ...options.env, ACCESS_TOKEN_CACHE_SIZE: String(CACHE_BOUND), METRICS_TOKEN: metricsToken };
+  const cacheServer = await startServer(databaseUrl, keysDir, logFile, { ...options, env });
+  const pid = cacheServer.child.pid!;
+  log(`caches: server pid ${pid}, log ${logFile}`);
+  try {
+    // The server inherits this process's environment, so reads the same JWT_* (their defaults when unset).
+    const config = validateEnvironment({
+      JWT_ISSUER: process.env.JWT_ISSUER,
+      JWT_AUDIENCE: process.env.JWT_AUDIENCE,
+      JWT_ACCESS_TTL: process.env.JWT_ACCESS_TTL,
+      JWT_REFRESH_TTL: process.env.JWT_REFRESH_TTL,
+    });
+    const keys = await KeyStore.load({ KEYS_DIR: keysDir, NODE_ENV: 'production', TOKEN_FORMAT: 'jwt' });
+    const jwtOptions = new JwtOptions(keys.jwt, config.JWT_ISSUER, config.JWT_AUDIENCE, { access: config.JWT_ACCESS_TTL, refresh: config.JWT_REFRESH_TTL });
+    // TokensModule's maker: JwtModule registered with jwtOptions.module, JwtMaker over it.
+    const maker = new JwtMaker(new JwtService(jwtOptions.module), jwtOptions);
+    const sessions = (
+      await admin.query<{ id: string; userId: string; amr: string[] }>(
+        `SELECT s.id, s.user_id AS "userId", s.amr FROM sessions s JOIN scale_users u ON u.id = s.user_id
+         WHERE s.revoked_at IS NULL AND s.expires_at > now() LIMIT $1`,
+        [fill],
+      )
+    ).rows;
+    if (sessions.length < fill) throw new Error(`only ${sessions.length} live seeded sessions for --cache-fill=${fill}`);
+
+    const kept: string[] = [];
+    const mint = async (i: number) => {
+      const { id, userId, amr } = sessions[i];
+      // TokenService.issuePair's access token.
+      const token = await maker.create('access', { sub: userId, sid: id, jti: randomUUID(), amr });
+      if (i < warm + recheck) kept[i] = token;
+      return token;
+    };
+    const me = (token: string) => fetch(`${cacheServer.baseUrl}/users/me`, { headers: { authorization: `Bearer ${token}` } });
+    let errors = 0;
+    let firstError: string | null = null;
+    /** GET /users/me once with each token `from` ≤ i < `to`, FILL_CONCURRENCY at a time. */
+    const sendEach = async (token: (i: number) => Promise<string> | string, from: number, to: number) => {
+      let next = from;
+      await Promise.all(
+        Array.from({ length: FILL_CONCURRENCY }, async () => {
+          for (let i = next++; i < to; i = next++) {
+            const response = await me(await token(i));
+            const body = await response.text();
+            if (response.status !== 200) {
+              errors++;
+              firstError ??= `${response.status} ${body.slice(0, 200)}`;
+            }
+          }
+        }),
+      );
+    };
+    /** The server's /metrics: `value(name, labels)` of a sample, NaN when absent. */
+    const scrape = async () => {
+      const response = await fetch(`${cacheServer.baseUrl}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+      return (name: string, labels = '') => {
+        const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+        return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+      };
+    };
+    const rss = () => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    /**
+     * Once the server is idle: waits (up to GC_WAIT_SECONDS, reading every 3 s) for a major GC that
+     * V8 starts by itself (its memory reducer runs one when allocation has slowed), so that less of
+     * the garbage promoted under load is counted; then heap used, the median of five reads a second
+     * apart, and the same without the young generation (the garbage of the last requests and of the
+     * reads themselves: up to a semi-space, 16 MB), and RSS, in bytes.
+     */
+    const settled = async () => {
+      const majors = (metrics: Awaited<ReturnType<typeof scrape>>) => metrics('nodejs_gc_duration_seconds_count', 'kind="major"') || 0;
+      const idle = performance.now();
+      const first = majors(await scrape());
+      let majorGc = false;
+      while (!majorGc && performance.now() - idle < GC_WAIT_SECONDS * 1000) {
+        await sleep(3000);
+        majorGc = majors(await scrape()) > first;
+      }
+      const heap: number[] = [];
+      const old: number[] = [];
+      for (let k = 0; k < 5; k++) {
+        if (k > 0) await sleep(1000);
+        const metrics = await scrape();
+        const used = metrics('nodejs_heap_size_used_bytes');
+        if (!Number.isFinite(used)) throw new Error('GET /metrics has no nodejs_heap_size_used_bytes');
+        heap.push(used);
+        old.push(used - metrics('nodejs_heap_space_size_used_bytes', 'space="new"') - (metrics('nodejs_heap_space_size_used_bytes', 'space="new_large_object"') || 0));
+      }
+      return { heap: median(heap), old: median(old), reads: heap, rss: rss(), majorGc, idleSeconds: Math.round((performance.now() - idle) / 1000) };
+    };
+    const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+    await sendEach(mint, 0, warm);
+    if (warm > 0) await drive(3, FILL_CONCURRENCY, (w, i) => me(kept[(w * 31 + i) % warm]));
+    const before = await settled();
+    log(`caches: ${warm} entries, heap used ${mb(before.heap)} MB, RSS ${mb(before.rss)} MB; filling to ${fill}`);
+    const t0 = performance.now();
+    await sendEach(mint, warm, fill);
+    const seconds = (performance.now() - t0) / 1000;
+    const after = await settled();
+    const reads0 = await sessionTableReads(databaseUrl);
+    await sendEach((i) => kept[i], warm, warm + recheck);
+    const sessionReads = (await sessionTableReads(databaseUrl)) - reads0;
+    const measured = fill - warm;
+    const result: CacheMemory = {
+      entries: fill,
+      measuredEntries: measured,
+      fill: { seconds: Math.round(seconds * 10) / 10, perSecond: Math.round(measured / seconds), errors, firstError },
+      heapUsedBeforeMb: mb(before.heap),
+      heapUsedAfterMb: mb(after.heap),
+      heapReadsBeforeMb: before.reads.map(mb),
+      heapReadsAfterMb: after.reads.map(mb),
+      heapGrowthMb: mb(after.heap - before.heap),
+      heapBytesPerEntry: Math.round((after.heap - before.heap) / Math.max(1, measured)),
+      oldGenerationBytesPerEntry: Math.round((after.old - before.old) / Math.max(1, measured)),
+      majorGcBeforeReads: { before: before.majorGc, after: after.majorGc },
+      idleSecondsBeforeReads: { before: before.idleSeconds, after: after.idleSeconds },
+      rssBeforeMb: mb(before.rss),
+      rssAfterMb: mb(after.rss),
+      rssBytesPerEntry: Math.round((after.rss - before.rss) / Math.max(1, measured)),
+      peakRssMb: Math.round(peakRssMb(pid) * 10) / 10,
+      recheck: { tokens: recheck, sessionTableReads: sessionReads },
+    };
+    log(`caches: ${JSON.stringify(result)}`);
+    if (errors > 0) log(`caches: WARNING ${errors} requests failed (first: ${firstError}); those entries are missing from the figures`);
+    return result;
+  } finally {
+    await stopServer(cacheServer.child);
+  }
+}
+
 function print(results: Record<string, unknown>) {
   const empty = results.empty as Record<string, Latencies>;
   const seeded = results.seeded as Record<string, Latencies>;
@@ -493,6 +699,16 @@ function print(results: Record<string, unknown>) {
   console.log('|---|---|---|---|');
   for (const [name, s] of Object.entries(results.statements as Record<string, { cpuUsPerCall: number; msPerCall: number; plan: string }>)) {
     console.log(`| ${name} | ${s.cpuUsPerCall} | ${s.msPerCall} | ${s.plan} |`);
+  }
+  console.log(`\n## The in-process caches full (SessionStateCache and VerifiedTokens, ACCESS_TOKEN_CACHE_SIZE=${CACHE_BOUND})\n`);
+  const caches = results.cacheMemory as CacheMemory | string;
+  if (typeof caches === 'string') console.log(caches);
+  else {
+    console.log('| entries in each (measured) | heap used before → after MB | heap growth MB | heap bytes/entry (without young gen.) | RSS before → after MB | peak RSS MB | fill s (req/s) | errors | session reads on re-check |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log(
+      `| ${caches.entries} (${caches.measuredEntries}) | ${caches.heapUsedBeforeMb} → ${caches.heapUsedAfterMb} | ${caches.heapGrowthMb} | ${caches.heapBytesPerEntry} (${caches.oldGenerationBytesPerEntry}) | ${caches.rssBeforeMb} → ${caches.rssAfterMb} | ${caches.peakRssMb} | ${caches.fill.seconds} (${caches.fill.perSecond}) | ${caches.fill.errors} | ${caches.recheck.sessionTableReads} of ${caches.recheck.tokens} |`,
+    );
   }
   console.log('\n## Retention, DELETE /users/me, memory\n');
   console.log('```json');
