@@ -1,7 +1,7 @@
 /**
  * Whether the OpenTelemetry SDK was started (tracing/instrument.ts, before the application was
  * imported) and how to flush it. Everything the app does for tracing asks `tracingEnabled()`
- * first, so with OTEL_EXPORTER_OTLP_ENDPOINT unset no hook, interceptor or span is added and the
+ * first, so with OTEL_EXPORTER_OTLP_ENDPOINT unset no hook, wrapper or span is added and the
  * SDK is never even imported. This file imports nothing.
  */
 let shutdown: (() => Promise<void>) | undefined;
