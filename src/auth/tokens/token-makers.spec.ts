@@ -276,7 +276,15 @@ describe('tokens through the guards', () => {
       ],
       ['padding on the first segment', (t) => t.replace('.', '=.')],
       ...(name === 'jwt'
-        ? ([['a signature four bytes too long', (t: string) => `${t}AAAAAA`]] as [string, (token: string) => string][])
+        ? ([
+            ['a signature four bytes too long', (t: string) => `${t}AAAAAA`],
+            // jsonwebtoken's own check of the text refuses the cases above, not this one: Node's base64
+            // decoder drops the bits, so the respelled signature verifies; only TokenText refuses it.
+            [
+              "the signature's unused trailing bits set",
+              (t: string) => respell(t, (sig) => sig.slice(0, -1) + withUnusedBitsSet(sig.at(-1)!, unusedBits(sig))),
+            ],
+          ] as [string, (token: string) => string][])
         : []),
     ];
 
