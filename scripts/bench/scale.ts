@@ -59,7 +59,7 @@ function parseFlags(argv: string[]): Size {
 // config.ts (through server.ts) refuses flags it does not know: this script's are taken off first.
 const SIZE = parseFlags(process.argv.slice(2));
 process.argv.splice(2);
-const { buildService, peakRssMb, sessionTableReads, startServer, stopServer } = await import('./server.js');
+const { buildService, peakRssMb, rssMb, sessionTableReads, startServer, stopServer } = await import('./server.js');
 const { choosePinning, pinThisProcess } = await import('./pinning.js');
 const { createScratchDatabase, dropScratchDatabase } = await import('../../test/support/database.js');
 const { generateMissingKeys } = await import('../../src/auth/tokens/key-files.js');
@@ -605,7 +605,7 @@ async function cacheMemory(
         return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
       };
     };
-    const rss = () => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+    const rss = () => rssMb(pid) * 2 ** 20;
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     /**
      * Once the server is idle: waits (up to GC_WAIT_SECONDS, reading every 3 s) for a major GC that
