@@ -6,6 +6,17 @@ import { startProdNodeFlags } from '../../scripts/start-prod.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
+/**
+ * Runs `script` under start:prod's V8 flags. Without NODE_OPTIONS: whatever the caller set there is
+ * not under test. Without --import: it loads the built tracing entry (dist/), which a unit run does
+ * not build, and it is no V8 flag.
+ */
+function underProdFlags(script: string) {
+  const { NODE_OPTIONS: _, ...env } = process.env;
+  const v8Flags = startProdNodeFlags().filter((flag) => !flag.startsWith('--import='));
+  return spawnSync(process.execPath, [...v8Flags, '-e', script], { encoding: 'utf8', env });
+}
+
 // The heap bound and the GC setting are measured choices (README, Performance): the container must
 // run the service exactly as `npm run start:prod` does, or it runs with a different memory profile.
 describe('production node flags', () => {
@@ -26,11 +37,9 @@ describe('production node flags', () => {
   // second of load and V8 ran a full mark-compact every ~100 ms (10x the CPU per request, measured
   // in docs/PERFORMANCE.md). The semi-space bound keeps the young generation small beside the old.
   it('bound the young generation too, whatever the machine', () => {
-    const { NODE_OPTIONS: _, ...env } = process.env;
-    const v8Flags = startProdNodeFlags().filter((flag) => !flag.startsWith('--import='));
-    const script = 'process.stdout.write(String(require("node:v8").getHeapStatistics().heap_size_limit))';
-    const run = spawnSync(process.execPath, [...v8Flags, '-e', script], { encoding: 'utf8', env });
-    const oldSpaceMb = Number(/^--max-old-space-size=(\d+)$/.exec(v8Flags.find((f) => f.startsWith('--max-old-space-size='))!)![1]);
+    const run = underProdFlags('process.stdout.write(String(require("node:v8").getHeapStatistics().heap_size_limit))');
+    const oldSpaceFlag = startProdNodeFlags().find((flag) => flag.startsWith('--max-old-space-size='));
+    const oldSpaceMb = Number(/^--max-old-space-size=(\d+)$/.exec(oldSpaceFlag!)![1]);
     const youngMb = Number(run.stdout) / 2 ** 20 - oldSpaceMb;
     expect(youngMb).toBeGreaterThan(0);
     expect(youngMb).toBeLessThanOrEqual(oldSpaceMb / 4);
@@ -38,11 +47,7 @@ describe('production node flags', () => {
 
   // V8 flags are not a stable interface: a Node line that dropped one would refuse to start the service.
   it('are accepted by this Node', () => {
-    // Without NODE_OPTIONS: whatever the caller set there is not under test.
-    const { NODE_OPTIONS: _, ...env } = process.env;
-    // --import loads the built tracing entry (dist/), which a unit run does not build; it is no V8 flag.
-    const v8Flags = startProdNodeFlags().filter((flag) => !flag.startsWith('--import='));
-    const run = spawnSync(process.execPath, [...v8Flags, '-e', 'process.exit(0)'], { encoding: 'utf8', env });
+    const run = underProdFlags('process.exit(0)');
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
   });
 });
