@@ -313,6 +313,21 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
     const dump = JSON.stringify(codes.rows);
     for (const code of user.recoveryCodes) expect(dump).not.toContain(code.replace(/-/g, ''));
   });
+
+  it('keeps users.mfa_enabled in step with user_totp, and an account with MFA on can be deleted', async () => {
+    const flag = async (userId: string) =>
+      (await db.query<{ mfa_enabled: boolean }>('SELECT mfa_enabled FROM users WHERE id = $1', [userId])).rows[0]?.mfa_enabled;
+    const user = await enrol(http);
+    expect(await flag(user.userId)).toBe(true);
+    // Written behind the app's back too: the trigger follows user_totp, whoever changes it.
+    await db.query('UPDATE user_totp SET enabled_at = NULL WHERE user_id = $1', [user.userId]);
+    expect(await flag(user.userId)).toBe(false);
+    await db.query('UPDATE user_totp SET enabled_at = now() WHERE user_id = $1', [user.userId]);
+    expect(await flag(user.userId)).toBe(true);
+    await request(http).delete('/users/me').set(bearer(user.pair.accessToken)).send({ password: PASSWORD }).expect(204);
+    expect(await flag(user.userId)).toBeUndefined();
+    expect((await db.query('SELECT 1 FROM user_totp WHERE user_id = $1', [user.userId])).rowCount).toBe(0);
+  });
 });
 
 describe('second factor across restarts, instances and password resets', () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type pg from 'pg';
 import { Db, type Tx } from './db.js';
-import { statement } from './sql.js';
+import { RESULT_TYPES, statement } from './sql.js';
 
 const FIND = statement<{ id: string }, [id: string]>('find', 'SELECT id FROM t WHERE id = $1');
 
@@ -26,7 +26,7 @@ describe('Db', () => {
 
   it('runs a statement by name on the pool, or on the transaction it is given', async () => {
     await expect(db.one(FIND, ['1'])).resolves.toEqual({ id: 'pooled' });
-    expect(pool.query).toHaveBeenCalledWith({ name: 'find', text: FIND.text, values: ['1'] });
+    expect(pool.query).toHaveBeenCalledWith({ name: 'find', text: FIND.text, values: ['1'], types: RESULT_TYPES });
     await expect(db.transaction((tx) => db.run(FIND, ['2'], tx))).resolves.toEqual([{ id: 'in-tx' }]);
     expect(log).toEqual(['BEGIN', 'find', 'COMMIT']);
   });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from './pool.js';
-import type { Statement } from './sql.js';
+import { RESULT_TYPES, type Statement } from './sql.js';
 
 /** A transaction in progress, from `Db.transaction`: give it to `Db.run` to run a statement inside it. */
 export interface Tx {
@@ -50,7 +50,7 @@ export class Db {
   /** The rows `statement` returns (none for a write without RETURNING), inside `tx` when given. */
   async run<Row, Params extends unknown[]>(statement: Statement<Row, Params>, params: NoInfer<Params>, tx?: Tx): Promise<Row[]> {
     const { name, text } = statement;
-    const result = await this.on(tx).query<Row & pg.QueryResultRow>({ name, text, values: params });
+    const result = await this.on(tx).query<Row & pg.QueryResultRow>({ name, text, values: params, types: RESULT_TYPES });
     return result.rows;
   }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
+import { DATE_STYLE } from './sql.js';
 
 /** Injection token of the app's one pg.Pool (DatabaseModule). */
 export const PG_POOL = Symbol('PG_POOL');
@@ -9,7 +10,14 @@ export const PG_POOL = Symbol('PG_POOL');
  * connections than cores only adds contention.
  */
 export function createPool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    // The text Db reads timestamps from (sql.ts), whatever the server's own default.
+    options: `-c DateStyle=${DATE_STYLE.replace(' ', '')}`,
+  });
   // An idle connection that drops (a server restart, a terminated backend) must not end the process.
   pool.on('error', (error) => new Logger('Database').warn(`idle connection lost: ${error.message}`));
   return pool;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadRequestException, ConflictException } from '@nestjs/common';
-import { PG_CHECK_VIOLATION, PG_UNIQUE_VIOLATION, rethrowAs } from './sql.js';
+import { exactUtcText, PG_CHECK_VIOLATION, PG_UNIQUE_VIOLATION, rethrowAs, utcText } from './sql.js';
 
 const pgError = (code: string, constraint?: string) => Object.assign(new Error('from pg'), { code, constraint });
 
@@ -26,5 +26,32 @@ describe('rethrowAs', () => {
     expect(() => rethrowAs(unexpected, answers)).toThrow(unexpected);
     const plain = new TypeError('no code');
     expect(() => rethrowAs(plain, answers)).toThrow(plain);
+  });
+});
+
+describe('timestamps as Postgres prints them (DateStyle ISO), to the API', () => {
+  it.each([
+    ['2026-11-22 15:58:18.123456', '2026-11-22T15:58:18.123Z', '2026-11-22T15:58:18.123456Z'],
+    ['2026-11-22 15:58:18.9999', '2026-11-22T15:58:18.999Z', '2026-11-22T15:58:18.999900Z'],
+    ['2026-11-22 15:58:18.5', '2026-11-22T15:58:18.500Z', '2026-11-22T15:58:18.500000Z'],
+    ['2026-11-22 15:58:18', '2026-11-22T15:58:18.000Z', '2026-11-22T15:58:18.000000Z'],
+    ['0001-01-01 00:00:00', '0001-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000000Z'],
+  ])('reads %j', (text, milliseconds, microseconds) => {
+    expect(utcText(text)).toBe(milliseconds);
+    expect(exactUtcText(text)).toBe(microseconds);
+    // The same instant JavaScript reads from the API's text, truncated to the millisecond.
+    expect(new Date(utcText(text)).toISOString()).toBe(milliseconds);
+  });
+
+  it.each([
+    'infinity',
+    '2026-11-22 15:58:18 BC',
+    '2026-11-22 15:58:18.5 BC',
+    '22/11/2026 15:58:18',
+    '12026-11-22 15:58:18',
+    '2026-11-22T15:58:18',
+  ])('refuses %j rather than guess', (text) => {
+    expect(() => utcText(text)).toThrow(/DateStyle/);
+    expect(() => exactUtcText(text)).toThrow(/DateStyle/);
   });
 });

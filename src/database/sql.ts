@@ -1,6 +1,7 @@
 /**
  * The vocabulary of the `*.sql.ts` files, where each table's statements live; `Db` runs them.
  */
+import pg from 'pg';
 
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_FOREIGN_KEY_VIOLATION = '23503';
@@ -31,13 +32,61 @@ export function rethrowAs(error: unknown, answers: PgErrorAnswers): never {
 }
 
 /**
- * SQL for a timestamptz column as the API's ISO-8601 UTC string (`2026-11-22T15:58:18.123Z`),
- * millisecond precision like JavaScript's toISOString. Every timestamp a client sees is formatted
- * here, by Postgres, never by parsing it into a Date and formatting it again.
+ * SQL for a timestamptz column as the API shows it: the instant in UTC as a `timestamp` (without
+ * time zone), which `Db` reads into ISO-8601 UTC text with millisecond precision like JavaScript's
+ * toISOString (`2026-11-22T15:58:18.123Z`, utcText below), never into a Date to format again. No
+ * column of the schema is a `timestamp` without time zone, so that type in a result is always this.
+ * Not `to_char` in SQL: it cost ~1.5 µs of Postgres CPU per value (docs/PERFORMANCE.md), the part
+ * that does not scale out, where Postgres's own output of the value is nearly free.
  */
 export function isoUtc(column: string): string {
-  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  return `(${column} AT TIME ZONE 'UTC')`;
 }
+
+/** SQL for a timestamptz column in UTC to the microsecond, as text: `exactUtcText` makes it ISO. */
+export function exactUtc(column: string): string {
+  return `(${column} AT TIME ZONE 'UTC')::text`;
+}
+
+/** Postgres's oid of `timestamp` (without time zone). */
+const TIMESTAMP_OID = 1114;
+/** The connection setting the texts below are in (`createPool` sets it): `2026-11-22 15:58:18.123456`. */
+export const DATE_STYLE = 'ISO, MDY';
+
+/** Date and time of a `timestamp` under DATE_STYLE, with its fraction (trailing zeros dropped) or none. */
+function splitTimestamp(text: string): [dateAndTime: string, fraction: string] {
+  const last = text.charCodeAt(text.length - 1);
+  const wellFormed =
+    text.charCodeAt(4) === 0x2d &&
+    text.charCodeAt(10) === 0x20 &&
+    last >= 0x30 &&
+    last <= 0x39 &&
+    (text.length === 19 || (text.length <= 26 && text.charCodeAt(19) === 0x2e));
+  // Four-digit years AD, which every stored instant has (dueAt is validated to 0001–9999).
+  if (!wellFormed) throw new Error(`unexpected timestamp text "${text}": is the connection's DateStyle ${DATE_STYLE}?`);
+  return [`${text.slice(0, 10)}T${text.slice(11, 19)}`, text.slice(20)];
+}
+
+/** `2026-11-22 15:58:18.1234` (a `timestamp` in UTC) → `2026-11-22T15:58:18.123Z`: truncated, as to_char's MS was. */
+export function utcText(text: string): string {
+  const [dateAndTime, fraction] = splitTimestamp(text);
+  return `${dateAndTime}.${fraction.slice(0, 3).padEnd(3, '0')}Z`;
+}
+
+/** `2026-11-22 15:58:18.1234` → `2026-11-22T15:58:18.123400Z`: the exact instant, for a cursor. */
+export function exactUtcText(text: string): string {
+  const [dateAndTime, fraction] = splitTimestamp(text);
+  return `${dateAndTime}.${fraction.padEnd(6, '0')}Z`;
+}
+
+type Parser = (text: string) => unknown;
+const pgParser = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => Parser;
+
+/** How `Db` reads results: pg's parsers, but `timestamp` (only ever isoUtc's) as utcText. */
+export const RESULT_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary'): Parser =>
+    oid === TIMESTAMP_OID && format !== 'binary' ? utcText : pgParser(oid, format),
+};
 
 declare const ROW: unique symbol;
 declare const PARAMS: unique symbol;

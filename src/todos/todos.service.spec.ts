@@ -157,7 +157,12 @@ describe('TodosService', () => {
   });
 
   describe('list', () => {
-    const listed = (id: string, title: string, at: string) => ({ ...todo({ id, title }), at, total: '42' });
+    // A row's `at` as Postgres prints it (`2026-01-01 10:00:00.000001`); the cursor carries it as ISO-8601.
+    const listed = (id: string, title: string, at: string) => ({
+      ...todo({ id, title }),
+      at: at.replace('T', ' ').slice(0, -1),
+      total: '42',
+    });
     const A = '2026-01-01T10:00:00.000001Z';
     const B = '2026-01-01T10:00:00.000002Z';
 

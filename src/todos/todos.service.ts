@@ -3,7 +3,7 @@ import { InvalidTokenException } from '../auth/invalid-token.exception.js';
 import { PageCursors } from '../common/page-cursor.js';
 import { Limits } from '../common/rate-limit/limits.service.js';
 import { Db } from '../database/db.js';
-import { PG_FOREIGN_KEY_VIOLATION, rethrowAs } from '../database/sql.js';
+import { exactUtcText, PG_FOREIGN_KEY_VIOLATION, rethrowAs } from '../database/sql.js';
 import { SmsAllowance } from '../notifications/sms/sms-allowance.js';
 import { SmsChannel } from '../notifications/sms/sms.channel.js';
 import { todoCreatedText } from './todo-text.js';
@@ -103,7 +103,7 @@ export class TodosService {
   }
 
   private cursorAfter(userId: string, last: ListedTodo, completed: boolean | undefined): string {
-    return this.cursors.seal(userId, [filterOf(completed), last.at, last.id]);
+    return this.cursors.seal(userId, [filterOf(completed), exactUtcText(last.at), last.id]);
   }
 
   /** A tampered cursor and another user's get the same answer: nothing tells them apart. */

@@ -1,4 +1,4 @@
-import { isoUtc, statement, type Statement } from '../database/sql.js';
+import { exactUtc, isoUtc, statement, type Statement } from '../database/sql.js';
 import type { TodoDto } from './dto/todo-response.dto.js';
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
 
@@ -8,9 +8,10 @@ const TODO = `id, title, description, completed, ${isoUtc('due_at')} AS "dueAt",
   ${isoUtc('created_at')} AS "createdAt", ${isoUtc('updated_at')} AS "updatedAt"`;
 
 // Issue 26: the database filters, orders and counts; the service shapes the JSON (json_build_object
-// spent CPU on the one part that does not scale out). `at` is created_at to the microsecond, the
-// position a cursor resumes after: the millisecond createdAt would skip or repeat todos sharing one.
-const LISTED = `${TODO}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`;
+// spent CPU on the one part that does not scale out). `at` is created_at to the microsecond (as
+// Postgres prints it: exactUtcText makes it ISO), the position a cursor resumes after: the
+// millisecond createdAt would skip or repeat todos sharing one.
+const LISTED = `${TODO}, ${exactUtc('created_at')} AS at`;
 
 /** One listed todo and its exact position. */
 export type ListedTodo = TodoDto & { at: string };

@@ -5,7 +5,7 @@ import type { SignupResponseDto, UserProfileDto } from './dto/user-profile.dto.j
 export const PROFILE = `id, email, name, email_verified_at IS NOT NULL AS "emailVerified",
   phone_number AS "phoneNumber", phone_verified_at IS NOT NULL AS "phoneVerified", sms_notifications AS "smsNotifications",
   CASE WHEN sms_suppressed_until > now() THEN ${isoUtc('sms_suppressed_until')} END AS "smsSuppressedUntil",
-  EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = users.id AND t.enabled_at IS NOT NULL) AS "mfaEnabled",
+  mfa_enabled AS "mfaEnabled",
   ${isoUtc('created_at')} AS "createdAt", ${isoUtc('updated_at')} AS "updatedAt"`;
 
 /** The new phone number: $5 when the request changes it ($4), else the stored one. */

@@ -9,6 +9,7 @@ import { RetentionIndexes1796200000000 } from './1796200000000-RetentionIndexes.
 import { AddTotpMfa1796300000000 } from './1796300000000-AddTotpMfa.js';
 import { CreateSecurityEvents1796400000000 } from './1796400000000-CreateSecurityEvents.js';
 import { CreatePasskeys1796500000000 } from './1796500000000-CreatePasskeys.js';
+import { UsersMfaEnabled1796600000000 } from './1796600000000-UsersMfaEnabled.js';
 
 /** In order. Listed rather than globbed so the app, the CLI and the tests load exactly these. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   AddTotpMfa1796300000000,
   CreateSecurityEvents1796400000000,
   CreatePasskeys1796500000000,
+  UsersMfaEnabled1796600000000,
 ];

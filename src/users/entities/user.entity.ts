@@ -46,6 +46,10 @@ export class User {
   @Column({ name: 'sms_suppressed_until', type: 'timestamptz', nullable: true })
   smsSuppressedUntil: Date | null;
 
+  /** Whether the second factor is on: kept by a trigger on user_totp, which stays the truth. */
+  @Column({ name: 'mfa_enabled', type: 'boolean', default: false })
+  mfaEnabled: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
