@@ -53,8 +53,8 @@ const TIMESTAMP_OID = 1114;
 /** The connection setting the texts below are in (`createPool` sets it): `2026-11-22 15:58:18.123456`. */
 export const DATE_STYLE = 'ISO, MDY';
 
-/** Date and time of a `timestamp` under DATE_STYLE, with its fraction (trailing zeros dropped) or none. */
-function splitTimestamp(text: string): [dateAndTime: string, fraction: string] {
+/** Throws unless `text` is a `timestamp` as DATE_STYLE prints it, its fraction's trailing zeros dropped. */
+function checkTimestamp(text: string): void {
   const last = text.charCodeAt(text.length - 1);
   const wellFormed =
     text.charCodeAt(4) === 0x2d &&
@@ -64,19 +64,25 @@ function splitTimestamp(text: string): [dateAndTime: string, fraction: string] {
     (text.length === 19 || (text.length <= 26 && text.charCodeAt(19) === 0x2e));
   // Four-digit years AD, which every stored instant has (dueAt is validated to 0001–9999).
   if (!wellFormed) throw new Error(`unexpected timestamp text "${text}": is the connection's DateStyle ${DATE_STYLE}?`);
-  return [`${text.slice(0, 10)}T${text.slice(11, 19)}`, text.slice(20)];
 }
 
-/** `2026-11-22 15:58:18.1234` (a `timestamp` in UTC) → `2026-11-22T15:58:18.123Z`: truncated, as to_char's MS was. */
+/** What completes `2026-11-22T15:58:18`, `…18.`, `…18.1`, `…18.12` or `…18.123` to milliseconds, by length - 19. */
+const TO_MILLISECONDS = ['.000Z', '', '00Z', '0Z', 'Z'];
+
+/**
+ * `2026-11-22 15:58:18.1234` (a `timestamp` in UTC) → `2026-11-22T15:58:18.123Z`: truncated, as
+ * to_char's MS was. Run for every timestamp of every listed todo: slices, no pattern, no Date.
+ */
 export function utcText(text: string): string {
-  const [dateAndTime, fraction] = splitTimestamp(text);
-  return `${dateAndTime}.${fraction.slice(0, 3).padEnd(3, '0')}Z`;
+  checkTimestamp(text);
+  const end = Math.min(text.length, 23);
+  return text.slice(0, 10) + 'T' + text.slice(11, end) + TO_MILLISECONDS[end - 19];
 }
 
 /** `2026-11-22 15:58:18.1234` → `2026-11-22T15:58:18.123400Z`: the exact instant, for a cursor. */
 export function exactUtcText(text: string): string {
-  const [dateAndTime, fraction] = splitTimestamp(text);
-  return `${dateAndTime}.${fraction.padEnd(6, '0')}Z`;
+  checkTimestamp(text);
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}.${text.slice(20).padEnd(6, '0')}Z`;
 }
 
 type Parser = (text: string) => unknown;
