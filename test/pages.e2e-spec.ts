@@ -115,6 +115,9 @@ describe('pages opened from mail', () => {
       expect(csp).not.toContain('unsafe-inline');
       expect(page.headers['cache-control']).toBe('no-store');
       expect(page.headers['referrer-policy']).toBe('no-referrer');
+      expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(page.headers['origin-agent-cluster']).toBe('?1');
+      expect(page.headers['x-frame-options']).toBe('DENY');
       expect(page.text).not.toMatch(/<script(?![^>]*\bsrc="\/assets\/)/);
       expect(page.text).not.toMatch(/\sstyle=|<style/);
       expect(page.text).not.toMatch(/(src|href)="(https?:)?\/\//);

@@ -24,6 +24,24 @@ describe('service', () => {
     // JSON answers: nothing to render, frame or load.
     expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
     expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cache-control']).toBe('no-store');
+    // Headers for documents or for browsers long gone: not on JSON.
+    for (const name of [
+      'cross-origin-opener-policy',
+      'origin-agent-cluster',
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-xss-protection',
+    ]) {
+      expect({ name, value: res.headers[name] }).toEqual({ name, value: undefined });
+    }
+  });
+
+  it('lets the key sets be cached for a while, unlike every other answer', async () => {
+    const keys = await request(app.getHttpServer()).get('/.well-known/jwks.json').expect(200);
+    expect(keys.headers['cache-control']).toBe('public, max-age=300');
   });
 
   it('gives the Swagger UI the policy a page needs: its own scripts, inline styles, data: images', async () => {

@@ -103,10 +103,11 @@ const DOCS_PREFIX = `/${DOCS_PATH}`;
  * per-header validation in node's setHeader). @fastify/helmet rebuilds the whole helmet
  * configuration on every request, which measured ~4% of a cheap route's CPU.
  *
- * Two policies. The API answers JSON, which no browser should render, frame or let load anything:
- * `default-src 'none'; frame-ancestors 'none'` and `X-Frame-Options: DENY` (OWASP's REST Security
- * Cheat Sheet). The Swagger UI under /docs is a page: it needs its own scripts, inline styles and
- * data: images.
+ * Two policies. The API answers JSON, which no browser should render, frame, cache or let load
+ * anything: the headers of OWASP's REST Security Cheat Sheet (`default-src 'none'; frame-ancestors
+ * 'none'`, `X-Frame-Options: DENY`, nosniff, `Cache-Control: no-store`, HSTS) with CORP and no
+ * referrer. The Swagger UI under /docs is a page: helmet's defaults, with its own scripts, inline
+ * styles and data: images.
  *
  * Each in two forms. HSTS and `upgrade-insecure-requests` are sent only over HTTPS (TLS here, or a
  * trusted proxy's `X-Forwarded-Proto: https`, see TRUST_PROXY): over plain HTTP a browser ignores
@@ -114,12 +115,26 @@ const DOCS_PREFIX = `/${DOCS_PATH}`;
  * that is not there, so /docs opened at http://<host>:3000 renders blank (helmetjs/helmet#429).
  */
 function registerSecurityHeaders(fastify: FastifyInstance): void {
-  const api = (https: boolean) =>
-    helmetHeaders({
+  const api = (https: boolean) => ({
+    ...helmetHeaders({
       contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
       frameguard: { action: 'deny' },
       strictTransportSecurity: https,
-    });
+      // Only a document uses these (the pages send theirs, pages/page-security.ts), or only browsers
+      // long gone did (IE's download prompt, Flash's policy files, the XSS auditor). Each header
+      // costs every response ~2k instructions of Fastify and node (docs/PERFORMANCE.md).
+      crossOriginOpenerPolicy: false,
+      originAgentCluster: false,
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
+    }),
+    // Answers carry tokens, codes and profiles: no cache keeps them (RFC 6749 §5.1 for the token
+    // answers, OWASP's REST Security Cheat Sheet for the rest). A route that may be cached says so
+    // itself (the key sets).
+    'cache-control': 'no-store',
+  });
   const docs = (https: boolean) =>
     helmetHeaders({
       contentSecurityPolicy: {

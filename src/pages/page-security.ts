@@ -19,7 +19,8 @@ export const PAGE_CSP = [
 
 /**
  * Sends a page. Never cached: a page may show a link's token or an account. No referrer either, so
- * the token in a link's URL never leaves in a Referer header.
+ * the token in a link's URL never leaves in a Referer header. Its own browsing context group and
+ * agent cluster, and no DNS prefetching of what it shows.
  */
 export function sendPage(reply: FastifyReply, page: Html, status = 200): void {
   void reply
@@ -28,5 +29,9 @@ export function sendPage(reply: FastifyReply, page: Html, status = 200): void {
     .header('content-security-policy', PAGE_CSP)
     .header('cache-control', 'no-store')
     .header('referrer-policy', 'no-referrer')
+    // Document-only headers that the API's JSON answers leave out (common/http.ts).
+    .header('cross-origin-opener-policy', 'same-origin')
+    .header('origin-agent-cluster', '?1')
+    .header('x-dns-prefetch-control', 'off')
     .send(page.text);
 }
