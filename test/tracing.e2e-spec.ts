@@ -188,6 +188,40 @@ describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
     expect(receiver.trace(leftOut)).toEqual([]);
   });
 
+  it("keeps each request's SQL in its own trace while requests queue for a pooled connection", async () => {
+    // More requests at once than the pool has connections (10): most wait, and are handed a
+    // connection from inside another request's query as it ends. Half are sampled, half left out.
+    const ids = Array.from({ length: 40 }, () => randomBytes(16).toString('hex'));
+    const sampled = ids.filter((_, i) => i % 2 === 0);
+    const parent = randomBytes(8).toString('hex');
+    const profileSpans = () => receiver.spans.filter((s) => s.name.startsWith('pg.query:user_profile')).length;
+    const before = profileSpans();
+    const answers = await Promise.all(
+      ids.map((id, i) =>
+        fetch(`${server.url}/users/me`, {
+          headers: { authorization: `Bearer ${accessToken}`, traceparent: `00-${id}-${parent}-0${(i + 1) % 2}` },
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(ids.map(() => 200));
+    const marker = randomBytes(16).toString('hex');
+    await fetch(`${server.url}/users/me`, {
+      headers: { authorization: `Bearer ${accessToken}`, traceparent: `00-${marker}-${parent}-01` },
+    });
+    await receiver.waitFor(
+      (s) => s.traceId === marker && s.name.startsWith('pg.query:user_profile'),
+      'the SQL span of the request after them',
+    );
+
+    for (const id of sampled) {
+      const names = receiver.trace(id).map((span) => (span.name.startsWith('pg.query:') ? span.name.split(' ')[0] : span.name));
+      expect({ id, names: names.sort() }).toEqual({ id, names: ['GET /users/me', 'UsersController.profile', 'pg.query:user_profile'] });
+    }
+    for (const id of ids.filter((id) => !sampled.includes(id))) expect(receiver.trace(id)).toEqual([]);
+    // The left-out requests' SQL went nowhere else either: one SQL span per sampled request and the marker's.
+    expect(profileSpans() - before).toBe(sampled.length + 1);
+  });
+
   it('exports no token, password, phone number or email in any span', async () => {
     await receiver.waitFor((s) => s.name === 'sms deliver', 'the last span of the session');
     const exported = receiver.bodies.join('\n');

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { HandlerSpans } from './handler-spans.js';
+import { PoolContext } from './pool-context.js';
 import { stopTracing, tracingEnabled } from './tracing-state.js';
 
 /** On shutdown, the spans still buffered are exported before the process exits. */
@@ -16,7 +17,7 @@ export class TracingModule {
     if (!tracingEnabled()) return { module: TracingModule };
     return {
       module: TracingModule,
-      providers: [TracingShutdown, HandlerSpans],
+      providers: [TracingShutdown, HandlerSpans, PoolContext],
     };
   }
 }
