@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace';
-import { samplerFromEnv } from './sampler.js';
+import { batchOptionsFromEnv, samplerFromEnv } from './sampler.js';
 
 /** How many of `count` new root traces the sampler keeps. */
 function kept(env: Record<string, string>, count = 2_000): number {
@@ -46,5 +46,23 @@ describe('samplerFromEnv (OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG)', () => 
     [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'half' }, /OTEL_TRACES_SAMPLER_ARG/],
   ])('refuses %j with a message naming the variable', (env, message) => {
     expect(() => samplerFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('batchOptionsFromEnv (OTEL_BSP_*)', () => {
+  it('gives the batch span processor the standard variables it no longer reads itself', () => {
+    expect(batchOptionsFromEnv({})).toEqual({});
+    expect(
+      batchOptionsFromEnv({
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_BSP_EXPORT_TIMEOUT: '10000',
+        OTEL_BSP_MAX_QUEUE_SIZE: '4096',
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: ' 128 ',
+      }),
+    ).toEqual({ scheduledDelayMillis: 200, exportTimeoutMillis: 10_000, maxQueueSize: 4096, maxExportBatchSize: 128 });
+  });
+
+  it.each(['0', '-5', '1.5', 'ten'])('refuses OTEL_BSP_MAX_QUEUE_SIZE=%j, naming the variable', (value) => {
+    expect(() => batchOptionsFromEnv({ OTEL_BSP_MAX_QUEUE_SIZE: value })).toThrow(/OTEL_BSP_MAX_QUEUE_SIZE/);
   });
 });

@@ -1,4 +1,11 @@
-import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, type Sampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  type BatchSpanProcessorOptions,
+  ParentBasedSampler,
+  type Sampler,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace';
 
 /**
  * The sampler the standard variables ask for (OpenTelemetry SDK environment variables:
@@ -34,4 +41,27 @@ export function samplerFromEnv(env: Record<string, string | undefined> = process
         `OTEL_TRACES_SAMPLER must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio, got "${name}"`,
       );
   }
+}
+
+type BatchOptions = Omit<BatchSpanProcessorOptions, 'exporter'>;
+
+/**
+ * The batch span processor's options from the standard OTEL_BSP_* variables, which the trace SDK
+ * of this major no longer reads itself either: without this an operator's setting was ignored.
+ */
+export function batchOptionsFromEnv(env: Record<string, string | undefined> = process.env): BatchOptions {
+  const options: BatchOptions = {};
+  for (const [name, option] of [
+    ['OTEL_BSP_SCHEDULE_DELAY', 'scheduledDelayMillis'],
+    ['OTEL_BSP_EXPORT_TIMEOUT', 'exportTimeoutMillis'],
+    ['OTEL_BSP_MAX_QUEUE_SIZE', 'maxQueueSize'],
+    ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'maxExportBatchSize'],
+  ] as const) {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number above 0, got "${raw}"`);
+    options[option] = value;
+  }
+  return options;
 }

@@ -10,7 +10,7 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import { BatchSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { register } from 'node:module';
-import { samplerFromEnv } from './sampler.js';
+import { batchOptionsFromEnv, samplerFromEnv } from './sampler.js';
 import { tracingStarted } from './tracing-state.js';
 
 /**
@@ -43,7 +43,7 @@ export async function startTracing(env: Record<string, string | undefined> = pro
   const provider = new TracerProvider({
     resource,
     sampler: samplerFromEnv(env),
-    spanProcessors: [new BatchSpanProcessor({ exporter: await exporterFromEnv(env) })],
+    spanProcessors: [new BatchSpanProcessor({ exporter: await exporterFromEnv(env), ...batchOptionsFromEnv(env) })],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
