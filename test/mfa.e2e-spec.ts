@@ -328,6 +328,37 @@ describe.each<[TokenFormat]>([['jwt'], ['paseto']])('second factor (TOTP), TOKEN
     expect(await flag(user.userId)).toBeUndefined();
     expect((await db.query('SELECT 1 FROM user_totp WHERE user_id = $1', [user.userId])).rowCount).toBe(0);
   });
+
+  it('turning MFA off while the user row is locked waits its turn rather than deadlocking', async () => {
+    const user = await enrol(http);
+    // Another transaction holds the user's row and will then touch user_totp, as an account deletion
+    // does (users first, then the cascade). Turning MFA off must queue behind it, not cross it.
+    const other = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [user.userId]);
+      const disabled = request(http)
+        .post('/auth/mfa/disable')
+        .set(bearer(user.pair.accessToken))
+        .send({ password: PASSWORD, code: await user.app.next() })
+        .then((res) => res.status);
+      const otherPid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const waiting = await db.query('SELECT 1 FROM pg_locks WHERE NOT granted AND $1 = ANY (pg_blocking_pids(pid))', [otherPid]);
+        if (waiting.rowCount) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // The holder goes on to user_totp (as the cascade would) and gives up; neither side is aborted.
+      await other.query('SELECT 1 FROM user_totp WHERE user_id = $1 FOR UPDATE', [user.userId]);
+      await other.query('ROLLBACK');
+      expect(await disabled).toBe(204);
+      expect((await me(nest, user.pair.accessToken).expect(200)).body.mfaEnabled).toBe(false);
+    } finally {
+      await other.end();
+    }
+  });
 });
 
 describe('second factor across restarts, instances and password resets', () => {

@@ -93,6 +93,7 @@ export class MfaService {
     const step = matchingStep(this.open(userId, totp), code);
     if (step === null) throw new BadRequestException(WRONG_CODE);
     const recoveryCodes = await this.db.transaction(async (tx) => {
+      await this.db.run(MFA.lockOwner, [userId], tx);
       // A setup or another enable since the read above: this code proves nothing any more.
       if (!(await this.db.one(MFA.enable, [userId, step, totp.secret], tx))) throw new BadRequestException(WRONG_CODE);
       await this.notify(tx, 'mfa-enabled', userId);
@@ -109,6 +110,7 @@ export class MfaService {
     const totp = await this.takeAttempt(userId, 'enabled');
     await this.checkPassword(userId, password);
     await this.db.transaction(async (tx) => {
+      await this.db.run(MFA.lockOwner, [userId], tx);
       await this.spendFactor(tx, userId, totp, factorOf(code), ForbiddenException);
       await this.db.run(MFA.disable, [userId], tx);
       await this.db.run(MFA.deleteRecoveryCodes, [userId], tx);

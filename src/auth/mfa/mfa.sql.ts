@@ -63,6 +63,13 @@ export const MFA = {
       WHERE user_id = $1 AND enabled_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < $2)
   RETURNING user_id AS "userId"`,
   ),
+  /**
+   * The user's row, locked: the first statement of a transaction that turns TOTP on or off. The
+   * trigger that keeps users.mfa_enabled writes users after user_totp, and an account deletion locks
+   * users before it cascades to user_totp: taking users first on both sides makes the two wait for
+   * each other instead of deadlocking.
+   */
+  lockOwner: statement<never, [userId: string]>('mfa_lock_owner', 'SELECT 1 FROM users WHERE id = $1 FOR UPDATE'),
   /** Turns the pending secret $3 on, with the step of the code that proved it as the last one used. */
   enable: statement<{ userId: string }, [userId: string, step: number, secret: string]>(
     'mfa_enable',
