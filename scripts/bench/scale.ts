@@ -69,9 +69,9 @@ const { JwtOptions } = await import('../../src/auth/tokens/jwt.options.js');
 const { validateEnvironment } = await import('../../src/config/environment.js');
 const { PageCursors } = await import('../../src/common/page-cursor.js');
 const { ROOT, log, sleep } = await import('./config.js');
+const { cpuSeconds } = await import('./compare.js');
 
 const PASSWORD = 'correct horse battery';
-const TICK_US = 1e6 / 100; // USER_HZ: /proc's CPU times are in 1/100 s.
 
 interface Latencies {
   count: number;
@@ -119,15 +119,8 @@ async function drive(
   return summarise(samples.slice(start), errors, (performance.now() - started) / 1000);
 }
 
-/** utime + stime of a process, in ticks. */
-function cpuTicks(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0; // The process ended: its CPU is lost to the count, which only makes the figure smaller.
-  }
-}
+/** CPU µs of a process so far; 0 once it has ended: its CPU is lost to the count, which only makes the figure smaller. */
+const cpuUs = (pid: number): number => (cpuSeconds(pid) ?? 0) * 1e6;
 
 /** CPU of the service and of every Postgres backend on the database while `work` runs. */
 async function withCpu<T>(admin: pg.Client, database: string, serverPid: number, work: () => Promise<T>) {
@@ -136,12 +129,12 @@ async function withCpu<T>(admin: pg.Client, database: string, serverPid: number,
       (r) => r.pid,
     );
   const pids = await backends();
-  const before = new Map(pids.map((pid) => [pid, cpuTicks(pid)]));
-  const server0 = cpuTicks(serverPid);
+  const before = new Map(pids.map((pid) => [pid, cpuUs(pid)]));
+  const server0 = cpuUs(serverPid);
   const result = await work();
   let db = 0;
-  for (const pid of new Set([...pids, ...(await backends())])) db += cpuTicks(pid) - (before.get(pid) ?? 0);
-  return { result, serviceTicks: cpuTicks(serverPid) - server0, dbTicks: db };
+  for (const pid of new Set([...pids, ...(await backends())])) db += cpuUs(pid) - (before.get(pid) ?? 0);
+  return { result, serviceUs: cpuUs(serverPid) - server0, dbUs: db };
 }
 
 async function main() {
@@ -195,9 +188,9 @@ async function main() {
       const me = await withCpu(admin, db.name, serverPid, () => drive(seconds, c, () => get('/users/me', token)));
       return { signup, login: loginLat, refresh, me: me.result, meCpu: perRequest(me) };
     };
-    const perRequest = (m: { result: Latencies; serviceTicks: number; dbTicks: number }) => ({
-      serviceUs: Math.round((m.serviceTicks * TICK_US) / Math.max(1, m.result.count)),
-      postgresUs: Math.round((m.dbTicks * TICK_US) / Math.max(1, m.result.count)),
+    const perRequest = (m: { result: Latencies; serviceUs: number; dbUs: number }) => ({
+      serviceUs: Math.round(m.serviceUs / Math.max(1, m.result.count)),
+      postgresUs: Math.round(m.dbUs / Math.max(1, m.result.count)),
     });
 
     // --- the empty database (a handful of users) ---------------------------------------------
@@ -453,32 +446,32 @@ async function statementCosts(admin: pg.Client, url: string, userId: string, dep
   ];
   const out: Record<string, { calls: number; cpuUsPerCall: number; msPerCall: number; plan: string }> = {};
   const ROUNDS = 5;
-  const totals = new Map<string, { calls: number; ticks: number; ms: number }>();
+  const totals = new Map<string, { calls: number; cpuUs: number; ms: number }>();
   try {
     for (const [name, text, params] of statements) {
       const plan = (await client.query(`EXPLAIN ${text}`, params)).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN'].trim())[0];
       for (let i = 0; i < 20; i++) await client.query({ name, text, values: params });
       out[name] = { calls: 0, cpuUsPerCall: 0, msPerCall: 0, plan };
-      totals.set(name, { calls: 0, ticks: 0, ms: 0 });
+      totals.set(name, { calls: 0, cpuUs: 0, ms: 0 });
     }
     // Interleaved rounds: a burst of load from elsewhere on the machine lands on every statement
     // alike rather than on whichever ran at that moment.
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, text, params] of statements) {
         const calls = name.startsWith('OFFSET') || name.includes('with count') ? 10 : 1000;
-        const c0 = cpuTicks(pid);
+        const c0 = cpuUs(pid);
         const t0 = performance.now();
         for (let i = 0; i < calls; i++) await client.query({ name, text, values: params });
         const total = totals.get(name)!;
         total.ms += performance.now() - t0;
-        total.ticks += cpuTicks(pid) - c0;
+        total.cpuUs += cpuUs(pid) - c0;
         total.calls += calls;
       }
     }
     for (const [name, total] of totals) {
       Object.assign(out[name], {
         calls: total.calls,
-        cpuUsPerCall: Math.round((total.ticks * TICK_US) / total.calls),
+        cpuUsPerCall: Math.round(total.cpuUs / total.calls),
         msPerCall: Math.round((total.ms / total.calls) * 1000) / 1000,
       });
       log(`statement ${name}: ${JSON.stringify(out[name])}`);
