@@ -58,6 +58,8 @@ export async function startTracing(env: Record<string, string | undefined> = pro
       new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, requireParentforOutgoingSpans: true }),
       // The queue's polling runs SQL all the time outside any request: only SQL inside a trace. No
       // span for taking a pooled connection: a third of a traced GET /users/me's spans, for nothing.
+      // Without those spans the instrumentation no longer binds the pool's callbacks to their
+      // caller's context either: tracing/pool-context.ts does, or queued queries land in other traces.
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
       // The command only: keys carry addresses and ids, values may carry anything.
       new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
