@@ -3,12 +3,16 @@
  * `npm run start:prod` starts it, three ways: OTEL_EXPORTER_OTLP_ENDPOINT unset (the SDK is never
  * loaded), set with OTEL_TRACES_SAMPLER=parentbased_traceidratio at 0.1 (the issue's target: at
  * most 10 % fewer requests per second), and at 1. Spans go to a local OTLP/HTTP sink that accepts
- * and discards them. Each round runs the three in turn, so whatever else loads a shared machine
- * falls on all of them alike; the medians are reported, with the server's CPU time per request,
- * which a busy machine disturbs far less than requests per second. BENCH_DURATION (s, default 5),
- * BENCH_ROUNDS (default 3) and BENCH_WARMUP (s, default 8) as for the other benches.
+ * and discards them.
+ *
+ * The three servers run side by side on one core (the load generator, this process, on the other,
+ * as in the comparison with the ceiling) and take turns: after a warm-up each, every round runs each
+ * of them for BENCH_DURATION seconds (default 5), in alternating order, and each traced server's
+ * req/s and CPU time per request are divided by the untraced server's in the same round. On the
+ * development VM the machine's speed moves by up to 2× within a minute; a ratio between runs a few
+ * seconds apart cancels most of that, and the median of BENCH_ROUNDS (default 7) such ratios is the
+ * figure. BENCH_WARMUP (s, default 8) as for the other benches.
  */
-import autocannon from 'autocannon';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,26 +22,17 @@ import { generateMissingKeys } from '../../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
 import { cpuSeconds } from './compare.js';
 import { intFromEnv, log, TOKEN_FORMAT } from './config.js';
-import { describeRound, type RoundResult, runOnce } from './load.js';
+import { describeRound, runOnce } from './load.js';
+import { choosePinning, pinThisProcess } from './pinning.js';
 import { seed } from './seed.js';
-import { buildService, startServer, stopServer } from './server.js';
+import { buildService, type Server, startServer, stopServer } from './server.js';
 
 const SECONDS = intFromEnv('BENCH_DURATION', 5);
-const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 7);
 const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 8);
-/** The fixed load under which CPU per request is compared: low enough for every variant on a busy machine. */
-const FIXED_RATE = intFromEnv('BENCH_TRACING_RATE', 150);
 
-/** Server CPU µs per answered request at a fixed `rate` of requests per second, for `seconds`. */
-async function cpuAtFixedRate(baseUrl: string, pid: number, headers: Record<string, string>, seconds: number, rate: number): Promise<number> {
-  const before = cpuSeconds(pid);
-  let answered = 0;
-  const instance = autocannon({ url: `${baseUrl}/users/me`, connections: 10, overallRate: rate, duration: seconds, headers });
-  instance.on('response', () => answered++);
-  await instance;
-  const after = cpuSeconds(pid);
-  return before === null || after === null ? NaN : ((after - before) * 1e6) / answered;
-}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
 
 async function main(): Promise<void> {
   buildService();
@@ -55,71 +50,59 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
   const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-
+  const traced = (ratio: string) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio });
   const variants: Record<string, Record<string, string>> = {
     'tracing off': {},
-    'tracing on, ratio 0.1': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
-    'tracing on, ratio 1': { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' },
+    'tracing on, ratio 0.1': traced('0.1'),
+    'tracing on, ratio 1': traced('1'),
   };
-  type Measured = RoundResult & { cpuUsPerRequest: number; cpuUsAtFixedRate: number };
-  const results = new Map<string, Measured[]>(Object.keys(variants).map((name) => [name, []]));
+  const pinning = choosePinning();
+  if ('unpinned' in pinning) log(`UNPINNED (${pinning.unpinned}): the ratios are rougher`);
+  const cpu = 'unpinned' in pinning ? undefined : pinning.serverCpu;
+
+  const servers: [string, Server][] = [];
+  const measured = new Map<string, { rps: number; cpu: number }[]>(Object.keys(variants).map((name) => [name, []]));
   try {
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const [name, env] of Object.entries(variants)) {
-        const server = await startServer(db.url, keysDir, join(workDir, 'server.log'), { env });
-        try {
-          const [session] = await seed(server.baseUrl, 1, () => ({ title: 'bench' }));
-          const spec = {
-            name: 'GET /users/me',
-            requestsFor: () => [{ method: 'GET' as const, path: '/users/me', headers: { authorization: `Bearer ${session.accessToken}` } }],
-          };
-          // Start-up work (module loading through the loader hook, V8 compiling the hot paths) is
-          // over before the measured window, whichever variant runs.
-          await runOnce(server.baseUrl, spec, { seconds: WARMUP_SECONDS });
-          const cpuBefore = cpuSeconds(server.child.pid!);
-          const round_ = await runOnce(server.baseUrl, spec, { seconds: SECONDS });
-          const cpuAfter = cpuSeconds(server.child.pid!);
-          const answered = Object.values(round_.statusCodes).reduce((sum, count) => sum + count, 0);
-          const cpuUsAtFixedRate = await cpuAtFixedRate(
-            server.baseUrl,
-            server.child.pid!,
-            { authorization: `Bearer ${session.accessToken}` },
-            SECONDS,
-            FIXED_RATE,
-          );
-          const result = {
-            ...round_,
-            cpuUsPerRequest: cpuBefore === null || cpuAfter === null ? NaN : ((cpuAfter - cpuBefore) * 1e6) / answered,
-            cpuUsAtFixedRate,
-          };
-          results.get(name)!.push(result);
-          log(
-            `round ${round}, ${name}: ${describeRound(result)}, ${result.cpuUsPerRequest.toFixed(0)} µs CPU/request; ` +
-              `at ${FIXED_RATE} req/s ${cpuUsAtFixedRate.toFixed(0)} µs CPU/request`,
-          );
-        } finally {
-          await stopServer(server.child);
+    for (const [name, env] of Object.entries(variants)) {
+      servers.push([name, await startServer(db.url, keysDir, join(workDir, `${servers.length}.log`), { env, cpu })]);
+    }
+    const [session] = await seed(servers[0][1].baseUrl, 1, () => ({ title: 'bench' }));
+    const spec = {
+      name: 'GET /users/me',
+      requestsFor: () => [{ method: 'GET' as const, path: '/users/me', headers: { authorization: `Bearer ${session.accessToken}` } }],
+    };
+    if (!('unpinned' in pinning)) pinThisProcess(String(pinning.loadCpu));
+    try {
+      // Start-up work (module loading through the loader hook, V8 compiling the hot paths) is over
+      // before the measured rounds, whichever variant runs.
+      for (const [, server] of servers) await runOnce(server.baseUrl, spec, { seconds: WARMUP_SECONDS });
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const [name, server] of round % 2 === 1 ? servers : [...servers].reverse()) {
+          const before = cpuSeconds(server.child.pid!);
+          const result = await runOnce(server.baseUrl, spec, { seconds: SECONDS });
+          const after = cpuSeconds(server.child.pid!);
+          const answered = Object.values(result.statusCodes).reduce((sum, count) => sum + count, 0);
+          const cpuUs = before === null || after === null ? NaN : ((after - before) * 1e6) / answered;
+          measured.get(name)!.push({ rps: result.rps, cpu: cpuUs });
+          log(`round ${round}, ${name}: ${describeRound(result)}, ${cpuUs.toFixed(0)} µs CPU/request`);
         }
       }
+    } finally {
+      if (!('unpinned' in pinning)) pinThisProcess(pinning.original);
     }
   } finally {
+    for (const [, server] of servers) await stopServer(server.child);
     sink.close();
     await dropScratchDatabase(db);
     await rm(workDir, { recursive: true, force: true });
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
-  const off = results.get('tracing off')!;
-  const offRps = median(off.map((r) => r.rps));
-  const offCpu = median(off.map((r) => r.cpuUsPerRequest));
-  const offFixed = median(off.map((r) => r.cpuUsAtFixedRate));
-  const percent = (value: number, base: number) => `${value >= base ? '+' : ''}${((value / base - 1) * 100).toFixed(1)} %`;
-  for (const [name, rounds] of results) {
-    const rps = median(rounds.map((r) => r.rps));
-    const cpu = median(rounds.map((r) => r.cpuUsPerRequest));
-    const fixed = median(rounds.map((r) => r.cpuUsAtFixedRate));
+  const off = measured.get('tracing off')!;
+  for (const [name, rounds] of measured) {
+    const rpsRatio = median(rounds.map((r, i) => r.rps / off[i].rps));
+    const cpuRatio = median(rounds.map((r, i) => r.cpu / off[i].cpu));
     log(
-      `${name}: median ${rps.toFixed(0)} req/s (${percent(rps, offRps)}), ${cpu.toFixed(0)} µs CPU/request at full load (${percent(cpu, offCpu)}), ` +
-        `${fixed.toFixed(0)} µs at ${FIXED_RATE} req/s (${percent(fixed, offFixed)})`,
+      `${name}: median ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s, ${median(rounds.map((r) => r.cpu)).toFixed(0)} µs CPU/request; ` +
+        `against off in the same round: req/s ${percent(rpsRatio)}, CPU/request ${percent(cpuRatio)}`,
     );
   }
   log(`${exported} OTLP exports received`);
