@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
 import { CEILING_DIR, CONNECTIONS, log, ROUND_SECONDS, ROUNDS, TOKEN_FORMAT, WARMUP_SECONDS } from './config.js';
 import { createEmptyDatabase, prepareCeiling, startCeiling } from './ceiling.js';
-import { describeRound, routeSpecs, runOnce, type RoundResult, type RouteSpec } from './load.js';
+import { describeRound, median, routeSpecs, runOnce, type RoundResult, type RouteSpec } from './load.js';
 import { choosePinning, pinThisProcess } from './pinning.js';
 import type { CeilingReport, CeilingRoute, SideVersusCeiling } from './report.js';
 import type { Resources } from './resources.js';
@@ -112,12 +112,6 @@ export interface Comparison {
   report: CeilingReport;
   /** Errors and non-2xx responses summed over the measured rounds of both servers. */
   failures: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;

@@ -87,6 +87,13 @@ export function describeRound(round: RoundResult): string {
   return `${round.rps.toFixed(1)} req/s, p50 ${round.p50} ms, p99 ${round.p99} ms, errors ${round.errors}, statuses ${codes || 'none'}`;
 }
 
+/** The middle value; for an even count, the mean of the two middle ones. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 function summarise(rounds: RoundResult[]): RouteResult {
   const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
   return {

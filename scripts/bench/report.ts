@@ -1,7 +1,7 @@
 /** The report: the median round of each route, the side measurements, and how they compare with the targets. */
 import type { TokenFormat } from '../../src/auth/tokens/key-files.js';
 import { BCRYPT_ROUNDS, COMPARE_CONCURRENCY, CONNECTIONS, PROBE_RATE, ROUNDS } from './config.js';
-import type { RouteResult } from './load.js';
+import { median, type RouteResult } from './load.js';
 
 const TARGETS = {
   'GET /todos?limit=20': 2_240,
@@ -157,7 +157,6 @@ export function printCeilingReport(report: CeilingReport): void {
     }
   }
   for (const [name, r] of Object.entries(report.routes)) {
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
     const µs = (side: 'service' | 'uncached' | 'ceiling', of: 'cpuMsPerRequest' | 'pgCpuMsPerRequest') => {
       const values = r.rounds.map((round) => round[side][of]).filter((v): v is number => v !== null);
       return values.length === 0 ? 'n/a' : `${Math.round(median(values) * 1000)} µs`;

@@ -70,6 +70,7 @@ const { validateEnvironment } = await import('../../src/config/environment.js');
 const { PageCursors } = await import('../../src/common/page-cursor.js');
 const { ROOT, log, sleep } = await import('./config.js');
 const { cpuSeconds } = await import('./compare.js');
+const { median } = await import('./load.js');
 
 const PASSWORD = 'correct horse battery';
 
@@ -599,7 +600,6 @@ async function cacheMemory(
       };
     };
     const rss = () => rssMb(pid) * 2 ** 20;
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     /**
      * Once the server is idle: waits (up to GC_WAIT_SECONDS, reading every 3 s) for a major GC that
      * V8 starts by itself (its memory reducer runs one when allocation has slowed), so that less of

@@ -22,7 +22,7 @@ import { generateMissingKeys } from '../../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
 import { cpuSeconds } from './compare.js';
 import { intFromEnv, log, TOKEN_FORMAT } from './config.js';
-import { describeRound, runOnce } from './load.js';
+import { describeRound, median, runOnce } from './load.js';
 import { choosePinning, pinThisProcess } from './pinning.js';
 import { seed } from './seed.js';
 import { buildService, type Server, startServer, stopServer } from './server.js';
@@ -31,7 +31,6 @@ const SECONDS = intFromEnv('BENCH_DURATION', 5);
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 7);
 const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 8);
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
 
 async function main(): Promise<void> {
