@@ -62,7 +62,7 @@ describe('batchOptionsFromEnv (OTEL_BSP_*)', () => {
     ).toEqual({ scheduledDelayMillis: 200, exportTimeoutMillis: 10_000, maxQueueSize: 4096, maxExportBatchSize: 128 });
   });
 
-  it.each(['0', '-5', '1.5', 'ten'])('refuses OTEL_BSP_MAX_QUEUE_SIZE=%j, naming the variable', (value) => {
+  it.each(['0', '-5', '1.5', 'ten', '1e3', '0x10'])('refuses OTEL_BSP_MAX_QUEUE_SIZE=%j, naming the variable', (value) => {
     expect(() => batchOptionsFromEnv({ OTEL_BSP_MAX_QUEUE_SIZE: value })).toThrow(/OTEL_BSP_MAX_QUEUE_SIZE/);
   });
 });

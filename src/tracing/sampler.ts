@@ -6,6 +6,7 @@ import {
   type Sampler,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace';
+import { parseWholeNumber } from '../common/whole-number.js';
 
 /**
  * The sampler the standard variables ask for (OpenTelemetry SDK environment variables:
@@ -59,8 +60,8 @@ export function batchOptionsFromEnv(env: Record<string, string | undefined> = pr
   ] as const) {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') continue;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number above 0, got "${raw}"`);
+    const value = parseWholeNumber(raw.trim());
+    if (value === undefined || value < 1) throw new Error(`${name} must be a whole number above 0, got "${raw}"`);
     options[option] = value;
   }
   return options;
