@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeVonage } from './support/fake-vonage.js';
@@ -186,6 +188,34 @@ describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
     expect((await get(`00-${after}-${parent}-01`)).status).toBe(200);
     await receiver.waitFor((s) => s.traceId === after, 'the request after it');
     expect(receiver.trace(leftOut)).toEqual([]);
+  });
+
+  it('ends the span of a request whose client goes away before the answer, as an error', async () => {
+    const [aborted, finished] = [randomBytes(16), randomBytes(16)].map((id) => id.toString('hex'));
+    const parent = randomBytes(8).toString('hex');
+    // Half a body, then the connection closed: the login never reaches its handler.
+    const socket = connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      `POST /auth/login HTTP/1.1\r\nHost: localhost\r\ntraceparent: 00-${aborted}-${parent}-01\r\n` +
+        'content-type: application/json\r\ncontent-length: 100\r\n\r\n{"email":',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy();
+    const span = await receiver.waitFor((s) => s.kind === SERVER && s.traceId === aborted, 'the aborted request');
+    expect(span.name).toBe('POST /auth/login');
+    expect((span.raw as { status?: { code?: number; message?: string } }).status).toMatchObject({ code: 2, message: 'request aborted' });
+
+    // A request answered in full is not an error, whatever its status.
+    const wrong = await fetch(`${server.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${finished}-${parent}-01` },
+      body: JSON.stringify({ email, password: 'not the password' }),
+    });
+    expect(wrong.status).toBe(401);
+    const answered = await receiver.waitFor((s) => s.kind === SERVER && s.traceId === finished, 'the answered request');
+    expect(answered.attributes['http.response.status_code']).toBe(401);
+    expect((answered.raw as { status?: { code?: number } }).status?.code ?? 0).not.toBe(2);
   });
 
   it("keeps each request's SQL in its own trace while requests queue for a pooled connection", async () => {

@@ -54,26 +54,6 @@ export function traceHttp(fastify: FastifyInstance): void {
   const traced = new WeakMap<FastifyRequest, Context>();
   fastify.decorateRequest('traceIds', undefined);
 
-  fastify.addHook('onRequest', function startServerSpan(request: FastifyRequest, _reply, done: () => void) {
-    if (UNTRACED.test(request.url)) return done();
-    const route = request.routeOptions.url;
-    const parent = request.headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, request.headers);
-    const span = tracer.startSpan(route === undefined ? request.method : `${request.method} ${route}`, { kind: SpanKind.SERVER }, parent);
-    if (!span.isRecording()) return done();
-    span.setAttributes(requestAttributes(request, route));
-    traced.set(request, trace.setSpan(parent, span));
-    const { traceId, spanId } = span.spanContext();
-    request.traceIds = { trace_id: traceId, span_id: spanId };
-    done();
-  });
-
-  // The last hook before the handler: what the handler starts runs in the span's context.
-  fastify.addHook('preHandler', function activateServerSpan(request: FastifyRequest, _reply, done: () => void) {
-    const active = traced.get(request);
-    if (active === undefined) return done();
-    context.with(active, done);
-  });
-
   const end = (request: FastifyRequest, reply: FastifyReply | undefined) => {
     const span = trace.getSpan(traced.get(request) ?? ROOT_CONTEXT);
     if (!span) return;
@@ -84,12 +64,33 @@ export function traceHttp(fastify: FastifyInstance): void {
     } else span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted' });
     span.end();
   };
-  fastify.addHook('onResponse', function endServerSpan(request: FastifyRequest, reply: FastifyReply, done: () => void) {
-    end(request, reply);
+  fastify.addHook('onRequest', function startServerSpan(request: FastifyRequest, reply: FastifyReply, done: () => void) {
+    if (UNTRACED.test(request.url)) return done();
+    const route = request.routeOptions.url;
+    const parent = request.headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, request.headers);
+    const span = tracer.startSpan(route === undefined ? request.method : `${request.method} ${route}`, { kind: SpanKind.SERVER }, parent);
+    if (!span.isRecording()) return done();
+    span.setAttributes(requestAttributes(request, route));
+    traced.set(request, trace.setSpan(parent, span));
+    const { traceId, spanId } = span.spanContext();
+    request.traceIds = { trace_id: traceId, span_id: spanId };
+    // A response closed before it finished: the client went away. Not Fastify's onRequestAbort
+    // hook, which adds a listener to every request, the ones the sampler left out too.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) end(request, undefined);
+    });
     done();
   });
-  fastify.addHook('onRequestAbort', function abortServerSpan(request: FastifyRequest, done: () => void) {
-    end(request, undefined);
+
+  // The last hook before the handler: what the handler starts runs in the span's context.
+  fastify.addHook('preHandler', function activateServerSpan(request: FastifyRequest, _reply, done: () => void) {
+    const active = traced.get(request);
+    if (active === undefined) return done();
+    context.with(active, done);
+  });
+
+  fastify.addHook('onResponse', function endServerSpan(request: FastifyRequest, reply: FastifyReply, done: () => void) {
+    end(request, reply);
     done();
   });
 }
