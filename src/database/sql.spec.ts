@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadRequestException, ConflictException } from '@nestjs/common';
-import { exactUtcText, PG_CHECK_VIOLATION, PG_UNIQUE_VIOLATION, rethrowAs, utcText } from './sql.js';
+import { exactUtcText, PG_CHECK_VIOLATION, PG_UNIQUE_VIOLATION, rethrowAs, statement, utcText } from './sql.js';
 
 const pgError = (code: string, constraint?: string) => Object.assign(new Error('from pg'), { code, constraint });
 
@@ -54,5 +54,22 @@ describe('timestamps as Postgres prints them (DateStyle ISO), to the API', () =>
   ])('refuses %j rather than guess', (text) => {
     expect(() => utcText(text)).toThrow(/DateStyle/);
     expect(() => exactUtcText(text)).toThrow(/DateStyle/);
+  });
+});
+
+describe('statement', () => {
+  it('folds its text onto one line, keeping what is inside a line', () => {
+    const folded = statement(
+      'folded',
+      `
+      SELECT id, 'a  b' AS spaced
+        FROM users
+       WHERE id = $1`,
+    );
+    expect(folded).toEqual({ name: 'folded', text: "SELECT id, 'a  b' AS spaced FROM users WHERE id = $1" });
+  });
+
+  it('refuses a -- comment, which folding would turn on the rest of the statement', () => {
+    expect(() => statement('commented', 'SELECT 1 -- why\nFROM users')).toThrow('no -- comments');
   });
 });
