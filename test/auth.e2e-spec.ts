@@ -302,6 +302,13 @@ describe('auth', () => {
         smsNotifications: false,
         mfaEnabled: false,
       });
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.body.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(res.body.updatedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      // Postgres renders GET's document (USERS.profileJson); PATCH's comes from the profile's row:
+      // the same fields, values and text.
+      const patched = await request(http).patch('/users/me').set(bearer(accessToken)).send({}).expect(200);
+      expect(res.text).toBe(JSON.stringify(patched.body));
     });
 
     it.each([

@@ -224,7 +224,7 @@ describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
     const ids = Array.from({ length: 40 }, () => randomBytes(16).toString('hex'));
     const sampled = ids.filter((_, i) => i % 2 === 0);
     const parent = randomBytes(8).toString('hex');
-    const profileSpans = () => receiver.spans.filter((s) => s.name.startsWith('pg.query:user_profile')).length;
+    const profileSpans = () => receiver.spans.filter((s) => s.name.startsWith('pg.query:user_profile_json')).length;
     const before = profileSpans();
     const answers = await Promise.all(
       ids.map((id, i) =>
@@ -239,13 +239,16 @@ describeWithRedis('tracing (OpenTelemetry, OTLP/HTTP)', (redis) => {
       headers: { authorization: `Bearer ${accessToken}`, traceparent: `00-${marker}-${parent}-01` },
     });
     await receiver.waitFor(
-      (s) => s.traceId === marker && s.name.startsWith('pg.query:user_profile'),
+      (s) => s.traceId === marker && s.name.startsWith('pg.query:user_profile_json'),
       'the SQL span of the request after them',
     );
 
     for (const id of sampled) {
       const names = receiver.trace(id).map((span) => (span.name.startsWith('pg.query:') ? span.name.split(' ')[0] : span.name));
-      expect({ id, names: names.sort() }).toEqual({ id, names: ['GET /users/me', 'UsersController.profile', 'pg.query:user_profile'] });
+      expect({ id, names: names.sort() }).toEqual({
+        id,
+        names: ['GET /users/me', 'UsersController.profile', 'pg.query:user_profile_json'],
+      });
     }
     for (const id of ids.filter((id) => !sampled.includes(id))) expect(receiver.trace(id)).toEqual([]);
     // The left-out requests' SQL went nowhere else either: one SQL span per sampled request and the marker's.

@@ -43,6 +43,16 @@ export function isoUtc(column: string): string {
   return `(${column} AT TIME ZONE 'UTC')`;
 }
 
+/**
+ * SQL for a timestamptz column as the API's text (`2026-11-22T15:58:18.123Z`, truncated to the
+ * millisecond as utcText does), for a document Postgres renders whole (`row_to_json`), where no row
+ * reaches Node to be sliced. `to_char` costs Postgres more than isoUtc, but for the two or three of
+ * a profile it was lost in the per-statement cost (docs/PERFORMANCE.md).
+ */
+export function isoUtcText(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 /** SQL for a timestamptz column in UTC to the microsecond, as text: `exactUtcText` makes it ISO. */
 export function exactUtc(column: string): string {
   return `(${column} AT TIME ZONE 'UTC')::text`;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Patch, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -36,8 +36,10 @@ export class UsersController {
   @Get()
   @ApiOperation({ summary: 'Your profile' })
   @ApiOkResponse({ type: UserProfileDto })
-  profile(@CurrentUser() user: AuthUser): Promise<UserProfileDto> {
-    return this.users.profile(user.userId);
+  // The service hands over the finished JSON document; this header keeps Fastify from quoting it.
+  @Header('Content-Type', 'application/json; charset=utf-8')
+  profile(@CurrentUser() user: AuthUser): Promise<string> {
+    return this.users.profileJson(user.userId);
   }
 
   @Patch()

@@ -31,6 +31,11 @@ export class UsersService {
     return existing(await this.db.one(USERS.profile, [userId]));
   }
 
+  /** The profile as its JSON document (the same fields as `profile`), rendered by Postgres. */
+  async profileJson(userId: string): Promise<string> {
+    return existing(await this.db.one(USERS.profileJson, [userId])).json;
+  }
+
   /**
    * API.md, Abuse limits and Phone verification: setting a number or turning texts on needs a
    * verified email (403); a number must be a personal one in SMS_COUNTRIES (400); a new number is
@@ -78,7 +83,7 @@ export class UsersService {
 }
 
 /** The session check passed, so the user existed a moment ago: no row means deleted since. */
-function existing(profile: UserProfileDto | undefined): UserProfileDto {
+function existing<Profile>(profile: Profile | undefined): Profile {
   if (!profile) throw new InvalidTokenException();
   return profile;
 }
