@@ -37,8 +37,9 @@ export const USERS = {
   /**
    * The same profile as its JSON document, for GET /users/me to send as it is. One column instead
    * of eleven: pg reads every execution's row description and builds an empty row from it, ~2k
-   * instructions a column, and the row then needs no parsing, slicing or serialising (~40k
-   * instructions of ~340k a request, docs/PERFORMANCE.md), for no Postgres CPU that could be measured.
+   * instructions a column, and the row then needs no parsing, slicing or serialising (344k → 278k
+   * instructions a request on the main thread, docs/PERFORMANCE.md), for no Postgres CPU that could
+   * be measured.
    */
   profileJson: statement<{ json: string }, [id: string]>(
     'user_profile_json',
