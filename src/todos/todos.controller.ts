@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -15,6 +15,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator.js';
+import { JsonDocument } from '../common/json-document.decorator.js';
 import { BEARER } from '../common/swagger.js';
 import { CreateTodoDto } from './dto/create-todo.dto.js';
 import { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
@@ -117,8 +118,7 @@ export class TodosController {
       },
     },
   })
-  // The service hands over the finished JSON document; this header keeps Fastify from quoting it.
-  @Header('Content-Type', 'application/json; charset=utf-8')
+  @JsonDocument()
   list(@CurrentUser() user: AuthUser, @Query() query: ListTodosQueryDto): Promise<string> {
     return this.todos.list(user.userId, query);
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -12,6 +12,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator.js';
+import { JsonDocument } from '../common/json-document.decorator.js';
 import { BEARER } from '../common/swagger.js';
 import { UserProfileDto } from './dto/user-profile.dto.js';
 import { UpdateProfileDto, VerifyPhoneDto } from './dto/users.dto.js';
@@ -36,8 +37,7 @@ export class UsersController {
   @Get()
   @ApiOperation({ summary: 'Your profile' })
   @ApiOkResponse({ type: UserProfileDto })
-  // The service hands over the finished JSON document; this header keeps Fastify from quoting it.
-  @Header('Content-Type', 'application/json; charset=utf-8')
+  @JsonDocument()
   profile(@CurrentUser() user: AuthUser): Promise<string> {
     return this.users.profileJson(user.userId);
   }
