@@ -54,11 +54,12 @@ export function traceHttp(fastify: FastifyInstance): void {
   const traced = new WeakMap<FastifyRequest, Context>();
   fastify.decorateRequest('traceIds', undefined);
 
-  const end = (request: FastifyRequest, reply: FastifyReply | undefined) => {
+  /** Sent in full: the status code it answered; closed before that: the client went away. */
+  const end = (request: FastifyRequest, reply: FastifyReply) => {
     const span = trace.getSpan(traced.get(request) ?? ROOT_CONTEXT);
     if (!span) return;
     traced.delete(request);
-    if (reply) {
+    if (reply.raw.writableFinished) {
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.statusCode);
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     } else span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted' });
@@ -74,11 +75,10 @@ export function traceHttp(fastify: FastifyInstance): void {
     traced.set(request, trace.setSpan(parent, span));
     const { traceId, spanId } = span.spanContext();
     request.traceIds = { trace_id: traceId, span_id: spanId };
-    // A response closed before it finished: the client went away. Not Fastify's onRequestAbort
-    // hook, which adds a listener to every request, the ones the sampler left out too.
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) end(request, undefined);
-    });
+    // A response closes once it has been sent, or when its client went away first. Neither
+    // Fastify's onResponse hook nor its onRequestAbort: each runs for every request, the nine in
+    // ten the sampler left out too.
+    reply.raw.once('close', () => end(request, reply));
     done();
   });
 
@@ -87,11 +87,6 @@ export function traceHttp(fastify: FastifyInstance): void {
     const active = traced.get(request);
     if (active === undefined) return done();
     context.with(active, done);
-  });
-
-  fastify.addHook('onResponse', function endServerSpan(request: FastifyRequest, reply: FastifyReply, done: () => void) {
-    end(request, reply);
-    done();
   });
 }
 
