@@ -10,18 +10,18 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import { BatchSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { register } from 'node:module';
+import { ThreadedOtlpExporter } from './export-thread.js';
 import { batchOptionsFromEnv, samplerFromEnv } from './sampler.js';
 import { tracingStarted } from './tracing-state.js';
 
 /**
  * OTLP over HTTP only, as OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL asks
- * (protobuf unless `http/json`); each exporter reads OTEL_EXPORTER_OTLP_ENDPOINT and the other
- * standard OTEL_EXPORTER_OTLP_* variables itself.
+ * (protobuf unless `http/json`); the export thread reads OTEL_EXPORTER_OTLP_ENDPOINT and the other
+ * standard OTEL_EXPORTER_OTLP_* variables itself (tracing/export-thread.ts).
  */
-async function exporterFromEnv(env: Record<string, string | undefined>): Promise<SpanExporter> {
+function exporterFromEnv(env: Record<string, string | undefined>): SpanExporter {
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim();
-  if (protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
-  if (protocol === 'http/protobuf') return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+  if (protocol === 'http/json' || protocol === 'http/protobuf') return new ThreadedOtlpExporter(protocol);
   throw new Error(
     `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (this service exports over HTTP only), got "${protocol}"`,
   );
@@ -43,7 +43,7 @@ export async function startTracing(env: Record<string, string | undefined> = pro
   const provider = new TracerProvider({
     resource,
     sampler: samplerFromEnv(env),
-    spanProcessors: [new BatchSpanProcessor({ exporter: await exporterFromEnv(env), ...batchOptionsFromEnv(env) })],
+    spanProcessors: [new BatchSpanProcessor({ exporter: exporterFromEnv(env), ...batchOptionsFromEnv(env) })],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
@@ -52,9 +52,9 @@ export async function startTracing(env: Record<string, string | undefined> = pro
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      // Outgoing calls only (node:http; fetch is undici's), and only inside a trace: the exporter's
-      // own posts start none. Each request's server span is made from Fastify's hooks
-      // (tracing/http-tracing.ts), after the sampler has decided.
+      // Outgoing calls only (node:http; fetch is undici's), and only inside a trace; the exporter's
+      // own posts go out from its thread, which loads no instrumentation. Each request's server
+      // span is made from Fastify's hooks (tracing/http-tracing.ts), after the sampler has decided.
       new HttpInstrumentation({ disableIncomingRequestInstrumentation: true, requireParentforOutgoingSpans: true }),
       // The queue's polling runs SQL all the time outside any request: only SQL inside a trace. No
       // span for taking a pooled connection: a third of a traced GET /users/me's spans, for nothing.
