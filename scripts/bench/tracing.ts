@@ -10,8 +10,12 @@
  * of them for BENCH_DURATION seconds (default 5), in alternating order, and each traced server's
  * req/s and CPU time per request are divided by the untraced server's in the same round. On the
  * development VM the machine's speed moves by up to 2× within a minute; a ratio between runs a few
- * seconds apart cancels most of that, and the median of BENCH_ROUNDS (default 7) such ratios is the
- * figure. BENCH_WARMUP (s, default 8) as for the other benches.
+ * seconds apart cancels most of that. What it does not cancel is the process itself: what V8 makes
+ * of a server (which call sites go megamorphic, which literals run through its runtime) is decided
+ * per process and moved one server's cost by 10 % from one start to the next (docs/tracing.md). So
+ * the three are started BENCH_SETS times (default 3), fresh each time, for BENCH_ROUNDS rounds
+ * each (default 3); a set's figure is the median of its rounds' ratios, and the run's the median of
+ * its sets'. BENCH_WARMUP (s, default 8) as for the other benches.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -28,7 +32,8 @@ import { seed } from './seed.js';
 import { buildService, type Server, startServer, stopServer } from './server.js';
 
 const SECONDS = intFromEnv('BENCH_DURATION', 5);
-const ROUNDS = intFromEnv('BENCH_ROUNDS', 7);
+const SETS = intFromEnv('BENCH_SETS', 3);
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 8);
 
 const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
@@ -59,52 +64,72 @@ async function main(): Promise<void> {
   if ('unpinned' in pinning) log(`UNPINNED (${pinning.unpinned}): the ratios are rougher`);
   const cpu = 'unpinned' in pinning ? undefined : pinning.serverCpu;
 
-  const servers: [string, Server][] = [];
   const measured = new Map<string, { rps: number; cpu: number }[]>(Object.keys(variants).map((name) => [name, []]));
+  /** Each set's median ratios against off, per traced variant: what the run reports. */
+  const setRatios = new Map<string, { rps: number; cpu: number }[]>(Object.keys(variants).map((name) => [name, []]));
+  let session: { accessToken: string } | undefined;
   try {
-    for (const [name, env] of Object.entries(variants)) {
-      servers.push([name, await startServer(db.url, keysDir, join(workDir, `${servers.length}.log`), { env, cpu })]);
-    }
-    const [session] = await seed(servers[0][1].baseUrl, 1, () => ({ title: 'bench' }));
-    const spec = {
-      name: 'GET /users/me',
-      requestsFor: () => [{ method: 'GET' as const, path: '/users/me', headers: { authorization: `Bearer ${session.accessToken}` } }],
-    };
-    if (!('unpinned' in pinning)) pinThisProcess(String(pinning.loadCpu));
-    try {
-      // Start-up work (module loading through the loader hook, V8 compiling the hot paths) is over
-      // before the measured rounds, whichever variant runs.
-      for (const [, server] of servers) await runOnce(server.baseUrl, spec, { seconds: WARMUP_SECONDS });
-      for (let round = 1; round <= ROUNDS; round++) {
-        for (const [name, server] of round % 2 === 1 ? servers : [...servers].reverse()) {
-          const before = cpuSeconds(server.child.pid!);
-          const result = await runOnce(server.baseUrl, spec, { seconds: SECONDS });
-          const after = cpuSeconds(server.child.pid!);
-          const answered = Object.values(result.statusCodes).reduce((sum, count) => sum + count, 0);
-          const cpuUs = before === null || after === null ? NaN : ((after - before) * 1e6) / answered;
-          measured.get(name)!.push({ rps: result.rps, cpu: cpuUs });
-          log(`round ${round}, ${name}: ${describeRound(result)}, ${cpuUs.toFixed(0)} µs CPU/request`);
+    for (let set = 1; set <= SETS; set++) {
+      const servers: [string, Server][] = [];
+      const firstRound = measured.get('tracing off')!.length;
+      try {
+        for (const [name, env] of Object.entries(variants)) {
+          servers.push([name, await startServer(db.url, keysDir, join(workDir, `${set}-${servers.length}.log`), { env, cpu })]);
         }
+        [session] = session ? [session] : await seed(servers[0][1].baseUrl, 1, () => ({ title: 'bench' }));
+        const token = session.accessToken;
+        const spec = {
+          name: 'GET /users/me',
+          requestsFor: () => [{ method: 'GET' as const, path: '/users/me', headers: { authorization: `Bearer ${token}` } }],
+        };
+        if (!('unpinned' in pinning)) pinThisProcess(String(pinning.loadCpu));
+        try {
+          // Start-up work (module loading through the loader hook, V8 compiling the hot paths) is
+          // over before the measured rounds, whichever variant runs.
+          for (const [, server] of servers) await runOnce(server.baseUrl, spec, { seconds: WARMUP_SECONDS });
+          for (let round = 1; round <= ROUNDS; round++) {
+            for (const [name, server] of round % 2 === 1 ? servers : [...servers].reverse()) {
+              const before = cpuSeconds(server.child.pid!);
+              const result = await runOnce(server.baseUrl, spec, { seconds: SECONDS });
+              const after = cpuSeconds(server.child.pid!);
+              const answered = Object.values(result.statusCodes).reduce((sum, count) => sum + count, 0);
+              const cpuUs = before === null || after === null ? NaN : ((after - before) * 1e6) / answered;
+              measured.get(name)!.push({ rps: result.rps, cpu: cpuUs });
+              log(`set ${set}, round ${round}, ${name}: ${describeRound(result)}, ${cpuUs.toFixed(0)} µs CPU/request`);
+            }
+          }
+        } finally {
+          if (!('unpinned' in pinning)) pinThisProcess(pinning.original);
+        }
+      } finally {
+        for (const [, server] of servers) await stopServer(server.child);
       }
-    } finally {
-      if (!('unpinned' in pinning)) pinThisProcess(pinning.original);
+      const off = measured.get('tracing off')!.slice(firstRound);
+      for (const [name, rounds] of measured) {
+        const mine = rounds.slice(firstRound);
+        setRatios.get(name)!.push({
+          rps: median(mine.map((r, i) => r.rps / off[i].rps)),
+          cpu: median(mine.map((r, i) => r.cpu / off[i].cpu)),
+        });
+      }
     }
   } finally {
-    for (const [, server] of servers) await stopServer(server.child);
     sink.close();
     await dropScratchDatabase(db);
     await rm(workDir, { recursive: true, force: true });
   }
-  const off = measured.get('tracing off')!;
   for (const [name, rounds] of measured) {
-    const rpsRatios = rounds.map((r, i) => r.rps / off[i].rps);
-    const cpuRatios = rounds.map((r, i) => r.cpu / off[i].cpu);
+    if (name === 'tracing off') {
+      log(`${name}: median ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s, ${median(rounds.map((r) => r.cpu)).toFixed(0)} µs CPU/request`);
+      continue;
+    }
+    const sets = setRatios.get(name)!;
     log(
-      `${name}: median ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s, ${median(rounds.map((r) => r.cpu)).toFixed(0)} µs CPU/request; ` +
-        `against off in the same round: req/s ${percent(median(rpsRatios))}, CPU/request ${percent(median(cpuRatios))}`,
+      `${name}: against off, the median of ${SETS} sets of fresh servers: req/s ${percent(median(sets.map((r) => r.rps)))}, ` +
+        `CPU/request ${percent(median(sets.map((r) => r.cpu)))}`,
     );
-    // How far the rounds agree says how far to trust the median: on a busy machine, run it again.
-    if (rounds !== off) log(`  per round: req/s ratios ${rpsRatios.map((r) => r.toFixed(2)).join(' ')}; CPU ratios ${cpuRatios.map((r) => r.toFixed(2)).join(' ')}`);
+    // Rounds within a set share its processes' JIT state; the sets say how far that moves.
+    log(`  per set: req/s ${sets.map((r) => percent(r.rps)).join(', ')}; CPU/request ${sets.map((r) => percent(r.cpu)).join(', ')}`);
   }
   log(`${exported} OTLP exports received`);
 }
