@@ -1,4 +1,4 @@
-import { type Context, context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_HTTP_REQUEST_METHOD,
@@ -55,9 +55,8 @@ export function traceHttp(fastify: FastifyInstance): void {
   fastify.decorateRequest('traceIds', undefined);
 
   /** Sent in full: the status code it answered; closed before that: the client went away. */
-  const end = (request: FastifyRequest, reply: FastifyReply) => {
-    const span = trace.getSpan(traced.get(request) ?? ROOT_CONTEXT);
-    if (!span) return;
+  const end = (request: FastifyRequest, reply: FastifyReply, span: Span) => {
+    // A handler still to come (after an abort) runs outside the ended span.
     traced.delete(request);
     if (reply.raw.writableFinished) {
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.statusCode);
@@ -78,7 +77,7 @@ export function traceHttp(fastify: FastifyInstance): void {
     // A response closes once it has been sent, or when its client went away first. Neither
     // Fastify's onResponse hook nor its onRequestAbort: each runs for every request, the nine in
     // ten the sampler left out too.
-    reply.raw.once('close', () => end(request, reply));
+    reply.raw.once('close', () => end(request, reply, span));
     done();
   });
 
