@@ -23,7 +23,7 @@
  */
 import pg from 'pg';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
@@ -59,6 +59,32 @@ export function cpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU seconds of each of a process's threads, summed by thread name: `main` for the event loop's
+ * thread, then as the kernel names the others (node 24: `V8Worker` for V8's helper threads, which
+ * do the concurrent parts of garbage collection and compilation; `WorkerThread` for a
+ * worker_threads thread; `libuv-worker` for the thread pool). Empty when /proc cannot be read.
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    try {
+      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+    } catch {
+      // The thread ended between the listing and the reading.
+    }
+  }
+  return byName;
 }
 
 /** The `application_name` each side's database connections carry, so its backends can be told apart. */

@@ -1,11 +1,12 @@
 /**
  * npm run bench:tracing — what tracing costs GET /users/me. The built server, started as
- * `npm run start:prod` starts it, three ways: OTEL_EXPORTER_OTLP_ENDPOINT unset (the SDK is never
- * loaded), set with OTEL_TRACES_SAMPLER=parentbased_traceidratio at 0.1 (the issue's target: at
- * most 10 % fewer requests per second), and at 1. Spans go to a local OTLP/HTTP sink that accepts
- * and discards them.
+ * `npm run start:prod` starts it, with OTEL_EXPORTER_OTLP_ENDPOINT unset (the SDK is never loaded)
+ * and set with OTEL_TRACES_SAMPLER=parentbased_traceidratio at each ratio of BENCH_TRACING_RATIOS
+ * (default "0.1,1"; 0.1 is the issue's target: at most 10 % fewer requests per second; 0 shows what
+ * the requests the sampler leaves out pay). Spans go to a local OTLP/HTTP sink that accepts and
+ * discards them.
  *
- * The three servers run side by side on one core (the load generator, this process, on the other,
+ * The servers run side by side on one core (the load generator, this process, on the other,
  * as in the comparison with the ceiling) and take turns: after a warm-up each, every round runs each
  * of them for BENCH_DURATION seconds (default 5), in alternating order, and each traced server's
  * req/s and CPU time per request are divided by the untraced server's in the same round. On the
@@ -13,9 +14,10 @@
  * seconds apart cancels most of that. What it does not cancel is the process itself: what V8 makes
  * of a server (which call sites go megamorphic, which literals run through its runtime) is decided
  * per process and moved one server's cost by 10 % from one start to the next (docs/tracing.md). So
- * the three are started BENCH_SETS times (default 3), fresh each time, for BENCH_ROUNDS rounds
+ * the servers are started BENCH_SETS times (default 3), fresh each time, for BENCH_ROUNDS rounds
  * each (default 3); a set's figure is the median of its rounds' ratios, and the run's the median of
- * its sets'. BENCH_WARMUP (s, default 8) as for the other benches.
+ * its sets'. BENCH_WARMUP (s, default 8) as for the other benches. Each round also reports the CPU
+ * time of each of the server's threads (main, V8's helpers, the OTLP export thread), per request.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -24,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMissingKeys } from '../../src/auth/tokens/key-files.js';
 import { createScratchDatabase, dropScratchDatabase } from '../../test/support/database.js';
-import { cpuSeconds } from './compare.js';
+import { cpuSeconds, threadCpuSeconds } from './compare.js';
 import { intFromEnv, log, TOKEN_FORMAT } from './config.js';
 import { describeRound, median, runOnce } from './load.js';
 import { choosePinning, pinThisProcess } from './pinning.js';
@@ -35,6 +37,22 @@ const SECONDS = intFromEnv('BENCH_DURATION', 5);
 const SETS = intFromEnv('BENCH_SETS', 3);
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 const WARMUP_SECONDS = intFromEnv('BENCH_WARMUP', 8);
+const RATIOS = (process.env.BENCH_TRACING_RATIOS ?? '0.1,1').split(',').map((raw) => {
+  const ratio = raw.trim();
+  if (ratio === '' || !(Number(ratio) >= 0 && Number(ratio) <= 1)) {
+    throw new Error(`BENCH_TRACING_RATIOS must list sampling ratios from 0 to 1, e.g. 0,0.1,1; got "${raw}"`);
+  }
+  return ratio;
+});
+
+/** The threads that used at least 0.1 µs a request, e.g. "main 121.4, V8Worker 3.5, WorkerThread 1.0". */
+function perThread(before: Map<string, number>, after: Map<string, number>, requests: number): string {
+  return [...after]
+    .map(([thread, seconds]) => [thread, ((seconds - (before.get(thread) ?? 0)) * 1e6) / requests] as const)
+    .filter(([, us]) => us >= 0.1)
+    .map(([thread, us]) => `${thread} ${us.toFixed(1)}`)
+    .join(', ');
+}
 
 const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
 
@@ -57,14 +75,15 @@ async function main(): Promise<void> {
   const traced = (ratio: string) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio });
   const variants: Record<string, Record<string, string>> = {
     'tracing off': {},
-    'tracing on, ratio 0.1': traced('0.1'),
-    'tracing on, ratio 1': traced('1'),
+    ...Object.fromEntries(RATIOS.map((ratio) => [`tracing on, ratio ${ratio}`, traced(ratio)])),
   };
   const pinning = choosePinning();
   if ('unpinned' in pinning) log(`UNPINNED (${pinning.unpinned}): the ratios are rougher`);
   const cpu = 'unpinned' in pinning ? undefined : pinning.serverCpu;
 
   const measured = new Map<string, { rps: number; cpu: number }[]>(Object.keys(variants).map((name) => [name, []]));
+  /** CPU µs per request of each thread (by name), every round, per variant. */
+  const byThread = new Map<string, Map<string, number[]>>(Object.keys(variants).map((name) => [name, new Map()]));
   /** Each set's median ratios against off, per traced variant: what the run reports. */
   const setRatios = new Map<string, { rps: number; cpu: number }[]>(Object.keys(variants).map((name) => [name, []]));
   let session: { accessToken: string } | undefined;
@@ -90,12 +109,19 @@ async function main(): Promise<void> {
           for (let round = 1; round <= ROUNDS; round++) {
             for (const [name, server] of round % 2 === 1 ? servers : [...servers].reverse()) {
               const before = cpuSeconds(server.child.pid!);
+              const threadsBefore = threadCpuSeconds(server.child.pid!);
               const result = await runOnce(server.baseUrl, spec, { seconds: SECONDS });
               const after = cpuSeconds(server.child.pid!);
+              const threadsAfter = threadCpuSeconds(server.child.pid!);
               const answered = Object.values(result.statusCodes).reduce((sum, count) => sum + count, 0);
               const cpuUs = before === null || after === null ? NaN : ((after - before) * 1e6) / answered;
               measured.get(name)!.push({ rps: result.rps, cpu: cpuUs });
-              log(`set ${set}, round ${round}, ${name}: ${describeRound(result)}, ${cpuUs.toFixed(0)} µs CPU/request`);
+              const threads = byThread.get(name)!;
+              for (const [thread, seconds] of threadsAfter) {
+                const us = ((seconds - (threadsBefore.get(thread) ?? 0)) * 1e6) / answered;
+                threads.set(thread, [...(threads.get(thread) ?? []), us]);
+              }
+              log(`set ${set}, round ${round}, ${name}: ${describeRound(result)}, ${cpuUs.toFixed(0)} µs CPU/request (${perThread(threadsBefore, threadsAfter, answered)})`);
             }
           }
         } finally {
@@ -117,6 +143,10 @@ async function main(): Promise<void> {
     sink.close();
     await dropScratchDatabase(db);
     await rm(workDir, { recursive: true, force: true });
+  }
+  for (const [name, threads] of byThread) {
+    const medians = [...threads].filter(([, us]) => median(us) >= 0.1).map(([thread, us]) => `${thread} ${median(us).toFixed(1)}`);
+    log(`${name}: CPU µs/request by thread, median of all rounds: ${medians.join(', ')}`);
   }
   for (const [name, rounds] of measured) {
     if (name === 'tracing off') {
