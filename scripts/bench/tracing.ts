@@ -46,13 +46,11 @@ const RATIOS = (process.env.BENCH_TRACING_RATIOS ?? '0.1,1').split(',').map((raw
 });
 
 /** The threads that used at least 0.1 µs a request, e.g. "main 121.4, V8Worker 3.5, WorkerThread 1.0". */
-function perThread(before: Map<string, number>, after: Map<string, number>, requests: number): string {
-  return [...after]
-    .map(([thread, seconds]) => [thread, ((seconds - (before.get(thread) ?? 0)) * 1e6) / requests] as const)
+const describeThreads = (usByThread: [string, number][]) =>
+  usByThread
     .filter(([, us]) => us >= 0.1)
     .map(([thread, us]) => `${thread} ${us.toFixed(1)}`)
     .join(', ');
-}
 
 const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
 
@@ -116,12 +114,10 @@ async function main(): Promise<void> {
               const answered = Object.values(result.statusCodes).reduce((sum, count) => sum + count, 0);
               const cpuUs = before === null || after === null ? NaN : ((after - before) * 1e6) / answered;
               measured.get(name)!.push({ rps: result.rps, cpu: cpuUs });
+              const usByThread = [...threadsAfter].map(([thread, seconds]) => [thread, ((seconds - (threadsBefore.get(thread) ?? 0)) * 1e6) / answered] as [string, number]);
               const threads = byThread.get(name)!;
-              for (const [thread, seconds] of threadsAfter) {
-                const us = ((seconds - (threadsBefore.get(thread) ?? 0)) * 1e6) / answered;
-                threads.set(thread, [...(threads.get(thread) ?? []), us]);
-              }
-              log(`set ${set}, round ${round}, ${name}: ${describeRound(result)}, ${cpuUs.toFixed(0)} µs CPU/request (${perThread(threadsBefore, threadsAfter, answered)})`);
+              for (const [thread, us] of usByThread) threads.set(thread, [...(threads.get(thread) ?? []), us]);
+              log(`set ${set}, round ${round}, ${name}: ${describeRound(result)}, ${cpuUs.toFixed(0)} µs CPU/request (${describeThreads(usByThread)})`);
             }
           }
         } finally {
@@ -145,8 +141,8 @@ async function main(): Promise<void> {
     await rm(workDir, { recursive: true, force: true });
   }
   for (const [name, threads] of byThread) {
-    const medians = [...threads].filter(([, us]) => median(us) >= 0.1).map(([thread, us]) => `${thread} ${median(us).toFixed(1)}`);
-    log(`${name}: CPU µs/request by thread, median of all rounds: ${medians.join(', ')}`);
+    const medians = [...threads].map(([thread, us]) => [thread, median(us)] as [string, number]);
+    log(`${name}: CPU µs/request by thread, median of all rounds: ${describeThreads(medians)}`);
   }
   for (const [name, rounds] of measured) {
     if (name === 'tracing off') {
