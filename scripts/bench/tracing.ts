@@ -83,7 +83,11 @@ async function main(): Promise<void> {
   /** CPU µs per request of each thread (by name), every round, per variant. */
   const byThread = new Map<string, Map<string, number[]>>(Object.keys(variants).map((name) => [name, new Map()]));
   /** Each set's median ratios against off, per traced variant: what the run reports. */
-  const setRatios = new Map<string, { rps: number; cpu: number }[]>(Object.keys(variants).map((name) => [name, []]));
+  const setRatios = new Map<string, { rps: number; cpu: number }[]>(
+    Object.keys(variants)
+      .filter((name) => name !== 'tracing off')
+      .map((name) => [name, []]),
+  );
   let session: { accessToken: string } | undefined;
   try {
     for (let set = 1; set <= SETS; set++) {
@@ -128,6 +132,7 @@ async function main(): Promise<void> {
       }
       const off = measured.get('tracing off')!.slice(firstRound);
       for (const [name, rounds] of measured) {
+        if (name === 'tracing off') continue;
         const mine = rounds.slice(firstRound);
         setRatios.get(name)!.push({
           rps: median(mine.map((r, i) => r.rps / off[i].rps)),
