@@ -52,6 +52,9 @@ const describeThreads = (usByThread: [string, number][]) =>
     .map(([thread, us]) => `${thread} ${us.toFixed(1)}`)
     .join(', ');
 
+/** The untraced server: every other variant's figures are divided by its own in the same round. */
+const OFF = 'tracing off';
+
 const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)} %`;
 
 async function main(): Promise<void> {
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
   const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
   const traced = (ratio: string) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio });
   const variants: Record<string, Record<string, string>> = {
-    'tracing off': {},
+    [OFF]: {},
     ...Object.fromEntries(RATIOS.map((ratio) => [`tracing on, ratio ${ratio}`, traced(ratio)])),
   };
   const pinning = choosePinning();
@@ -85,14 +88,14 @@ async function main(): Promise<void> {
   /** Each set's median ratios against off, per traced variant: what the run reports. */
   const setRatios = new Map<string, { rps: number; cpu: number }[]>(
     Object.keys(variants)
-      .filter((name) => name !== 'tracing off')
+      .filter((name) => name !== OFF)
       .map((name) => [name, []]),
   );
   let session: { accessToken: string } | undefined;
   try {
     for (let set = 1; set <= SETS; set++) {
       const servers: [string, Server][] = [];
-      const firstRound = measured.get('tracing off')!.length;
+      const firstRound = measured.get(OFF)!.length;
       try {
         for (const [name, env] of Object.entries(variants)) {
           servers.push([name, await startServer(db.url, keysDir, join(workDir, `${set}-${servers.length}.log`), { env, cpu })]);
@@ -130,9 +133,9 @@ async function main(): Promise<void> {
       } finally {
         for (const [, server] of servers) await stopServer(server.child);
       }
-      const off = measured.get('tracing off')!.slice(firstRound);
+      const off = measured.get(OFF)!.slice(firstRound);
       for (const [name, rounds] of measured) {
-        if (name === 'tracing off') continue;
+        if (name === OFF) continue;
         const mine = rounds.slice(firstRound);
         setRatios.get(name)!.push({
           rps: median(mine.map((r, i) => r.rps / off[i].rps)),
@@ -150,7 +153,7 @@ async function main(): Promise<void> {
     log(`${name}: CPU µs/request by thread, median of all rounds: ${describeThreads(medians)}`);
   }
   for (const [name, rounds] of measured) {
-    if (name === 'tracing off') {
+    if (name === OFF) {
       log(`${name}: median ${median(rounds.map((r) => r.rps)).toFixed(0)} req/s, ${median(rounds.map((r) => r.cpu)).toFixed(0)} µs CPU/request`);
       continue;
     }
